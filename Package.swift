@@ -1,0 +1,76 @@
+// swift-tools-version:6.0
+import Foundation
+import PackageDescription
+
+// The engine is libtorch. By default we build against the system libtorch of Debian/Ubuntu
+// (`libtorch-dev`, C++17). Setting TORCH_ROOT to a libtorch ≥ 2.0 folder (PyPI torch's `torch/`,
+// the official zip, a CUDA build) builds against that one instead (C++20, its include/ and lib/, rpath).
+let environment = ProcessInfo.processInfo.environment
+let torchRoot = environment["TORCH_ROOT"].flatMap { $0.isEmpty ? nil : $0 }
+
+struct EngineFlags {
+    var compile: [String]
+    var link: [String]
+}
+
+func engineFlags() -> EngineFlags {
+    guard let root = torchRoot else {
+        let include = "/usr/include/torch/csrc/api/include"
+        return EngineFlags(
+            compile: ["-I", include, "-Wno-deprecated-declarations"],
+            link: ["-ltorch_cpu", "-lc10"])
+    }
+    let lib = "\(root)/lib"
+    // CUDA builds register their kernels from libtorch_cuda/libc10_cuda at load time, so they must be
+    // linked even though no symbol of theirs is referenced.
+    var cudaLibraries: [String] = []
+    for name in ["torch_cuda", "c10_cuda"] where FileManager.default.fileExists(atPath: "\(lib)/lib\(name).so") {
+        cudaLibraries.append("-l\(name)")
+    }
+    let abi = environment["TORCH_CXX11_ABI"] ?? "1"
+    return EngineFlags(
+        compile: [
+            "-I", "\(root)/include", "-I", "\(root)/include/torch/csrc/api/include",
+            "-D_GLIBCXX_USE_CXX11_ABI=\(abi)", "-Wno-deprecated-declarations",
+        ],
+        link: ["-L", lib, "-Xlinker", "-rpath", "-Xlinker", lib, "-Xlinker", "--no-as-needed"]
+            + cudaLibraries + ["-ltorch", "-ltorch_cpu", "-lc10", "-Xlinker", "--as-needed"])
+}
+
+let engine = engineFlags()
+
+let package = Package(
+    name: "BriVL",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "brivl", targets: ["brivl"]),
+        .library(name: "Torch", targets: ["Torch"]),
+        .library(name: "TorchNN", targets: ["TorchNN"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+    ],
+    targets: [
+        // Flat C API over libtorch: opaque handles, every entry point catches C++ exceptions.
+        .target(
+            name: "CTorch",
+            cxxSettings: [.unsafeFlags(engine.compile)],
+            linkerSettings: [.unsafeFlags(engine.link)]),
+        // The same work as our Swift benchmarks, written as single C++ calls, to measure the binding's cost.
+        .target(
+            name: "CTorchBench",
+            dependencies: ["CTorch"],
+            cxxSettings: [.unsafeFlags(engine.compile)]),
+        .target(name: "Torch", dependencies: ["CTorch"]),
+        .target(name: "TorchNN", dependencies: ["Torch"]),
+        .executableTarget(
+            name: "brivl",
+            dependencies: [
+                "Torch", "TorchNN", "CTorchBench",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]),
+        .testTarget(name: "TorchTests", dependencies: ["Torch"], resources: [.copy("Resources")]),
+        .testTarget(name: "TorchNNTests", dependencies: ["TorchNN"], resources: [.copy("Resources")]),
+    ],
+    cxxLanguageStandard: torchRoot == nil ? .cxx17 : .cxx20
+)

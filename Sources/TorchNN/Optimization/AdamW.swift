@@ -1,0 +1,75 @@
+import Foundation
+import Torch
+
+/// Adam with decoupled weight decay (Loshchilov & Hutter), PyTorch's update rule:
+///
+///     p ← p·(1 − lr·λ);   m ← β₁m + (1 − β₁)g;   v ← β₂v + (1 − β₂)g²;
+///     p ← p − lr · (m / (1 − β₁ᵗ)) / (√(v / (1 − β₂ᵗ)) + ε)
+///
+/// Every update runs inside the engine (in-place ATen calls), a handful of calls per parameter.
+public final class AdamW: Optimizer {
+    public var learningRate: Double
+    public let groups: [ParameterGroup]
+    public let beta1: Double
+    public let beta2: Double
+    public let eps: Double
+
+    /// Per-parameter moment estimates and step count.
+    public final class State {
+        public let firstMoment: Tensor
+        public let secondMoment: Tensor
+        public var step: Int
+
+        init(like parameter: Tensor) throws {
+            firstMoment = try Tensor.zeros(parameter.shape, dtype: parameter.dtype, device: parameter.device)
+            secondMoment = try Tensor.zeros(parameter.shape, dtype: parameter.dtype, device: parameter.device)
+            step = 0
+        }
+    }
+
+    private var states: [ObjectIdentifier: State] = [:]
+
+    public init(
+        groups: [ParameterGroup], learningRate: Double = 1e-3, betas: (Double, Double) = (0.9, 0.999),
+        eps: Double = 1e-8
+    ) throws {
+        guard (0..<1).contains(betas.0), (0..<1).contains(betas.1), eps >= 0, learningRate >= 0 else {
+            throw ModuleError.invalidConfiguration("AdamW needs betas in [0, 1), eps ≥ 0 and a learning rate ≥ 0")
+        }
+        self.groups = groups
+        self.learningRate = learningRate
+        beta1 = betas.0
+        beta2 = betas.1
+        self.eps = eps
+    }
+
+    /// The state of a parameter after its first update, nil before.
+    public func state(of parameter: Tensor) -> State? { states[ObjectIdentifier(parameter)] }
+
+    public func step() throws {
+        try withNoGrad {
+            for group in groups {
+                let rate = learningRate * group.learningRateScale
+                for parameter in group.parameters {
+                    guard let gradient = parameter.grad else { continue }
+                    let id = ObjectIdentifier(parameter)
+                    let state = try states[id] ?? State(like: parameter)
+                    states[id] = state
+                    state.step += 1
+
+                    if group.weightDecay != 0 { try parameter.multiplyInPlace(1 - rate * group.weightDecay) }
+                    try state.firstMoment.lerpInPlace(towards: gradient, weight: 1 - beta1)
+                    try state.secondMoment.multiplyInPlace(beta2)
+                    try state.secondMoment.addProductInPlace(gradient, gradient, value: 1 - beta2)
+
+                    let firstCorrection = 1 - pow(beta1, Double(state.step))
+                    let secondCorrection = 1 - pow(beta2, Double(state.step))
+                    let denominator = try state.secondMoment.sqrt() / secondCorrection.squareRoot()
+                    try denominator.addInPlace(eps)
+                    try parameter.addQuotientInPlace(state.firstMoment, denominator, value: -rate / firstCorrection)
+                }
+            }
+        }
+    }
+}
+

@@ -1,0 +1,50 @@
+import Torch
+
+/// Parameters that share optimizer settings.
+public struct ParameterGroup {
+    public var parameters: [Tensor]
+    public var weightDecay: Double
+    /// Multiplies the optimizer's learning rate for this group (e.g. a smaller rate for a pretrained backbone).
+    public var learningRateScale: Double
+
+    public init(_ parameters: [Tensor], weightDecay: Double = 0, learningRateScale: Double = 1) {
+        self.parameters = parameters
+        self.weightDecay = weightDecay
+        self.learningRateScale = learningRateScale
+    }
+
+    /// Splits a module's trainable parameters into a decayed group and an undecayed one.
+    ///
+    /// Following common practice (BERT, CLIP, OpenCLIP), biases, normalisation weights and other parameters of
+    /// rank < 2 (gains, temperatures, logit scales) are not decayed; neither are parameters whose key contains
+    /// one of `excludedKeyFragments`.
+    public static func decayGroups(
+        for module: Module, weightDecay: Double, excludedKeyFragments: [String] = ["logit_scale", "temperature"]
+    ) -> [ParameterGroup] {
+        var decayed: [Tensor] = []
+        var undecayed: [Tensor] = []
+        for (key, parameter) in module.namedParameters() where parameter.requiresGrad {
+            let excluded = parameter.rank < 2 || excludedKeyFragments.contains { key.contains($0) }
+            if excluded { undecayed.append(parameter) } else { decayed.append(parameter) }
+        }
+        return [ParameterGroup(decayed, weightDecay: weightDecay), ParameterGroup(undecayed, weightDecay: 0)]
+    }
+}
+
+/// Updates parameters from their accumulated gradients.
+public protocol Optimizer: AnyObject {
+    /// The base learning rate; schedules set it before each step.
+    var learningRate: Double { get set }
+    var groups: [ParameterGroup] { get }
+    /// Applies one update to every parameter that has a gradient.
+    func step() throws
+}
+
+extension Optimizer {
+    /// Clears every parameter's gradient (frees it, like PyTorch's set_to_none).
+    public func zeroGrad() throws {
+        for group in groups {
+            for parameter in group.parameters { try parameter.setGrad(nil) }
+        }
+    }
+}
