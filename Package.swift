@@ -63,10 +63,12 @@ let package = Package(
             cxxSettings: [.unsafeFlags(engine.compile)]),
         .target(name: "Torch", dependencies: ["CTorch"]),
         .target(name: "TorchNN", dependencies: ["Torch"]),
+        // Benchmarks printing machine-readable lines; run through `brivl bench`.
+        .target(name: "Benchmarks", dependencies: ["Torch", "TorchNN", "CTorchBench"]),
         .executableTarget(
             name: "brivl",
             dependencies: [
-                "Torch", "TorchNN", "CTorchBench",
+                "Torch", "TorchNN", "Benchmarks",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
         .testTarget(name: "TorchTests", dependencies: ["Torch"], resources: [.copy("Resources")]),

@@ -1,6 +1,9 @@
 // Neural-network functions: linear and convolution, pooling, resampling, normalisation, losses, attention.
 #include <torch/version.h>
 
+#include <cmath>
+#include <limits>
+
 #include "support.hpp"
 
 using namespace ctorch;
@@ -25,6 +28,31 @@ int64_t interpolation_code(ct_interpolation mode) {
   throw std::invalid_argument("unknown interpolation mode");
 }
 }  // namespace
+
+namespace ctorch {
+
+at::Tensor attention(const at::Tensor &q, const at::Tensor &k, const at::Tensor &v, const at::Tensor &mask,
+                     double dropout_p, bool is_causal) {
+#if TORCH_VERSION_MAJOR >= 2
+  return at::scaled_dot_product_attention(q, k, v, mask, dropout_p, is_causal);
+#else
+  // libtorch 1.x has no fused kernel: softmax(q kᵀ / √E + mask) v, the same ATen calls the fused op falls back to.
+  at::Tensor scores = at::matmul(q, k.transpose(-2, -1)).mul_(1.0 / std::sqrt(static_cast<double>(q.size(-1))));
+  const double negative_infinity = -std::numeric_limits<double>::infinity();
+  if (is_causal) {
+    at::Tensor keep = at::ones({q.size(-2), k.size(-2)}, q.options().dtype(at::kBool)).tril();
+    scores = scores.masked_fill(keep.logical_not(), negative_infinity);
+  }
+  if (mask.defined()) {
+    scores = mask.scalar_type() == at::kBool ? scores.masked_fill(mask.logical_not(), negative_infinity) : scores.add(mask);
+  }
+  at::Tensor weights = at::softmax(scores, -1);
+  if (dropout_p > 0) weights = at::dropout(weights, dropout_p, true);
+  return at::matmul(weights, v);
+#endif
+}
+
+}  // namespace ctorch
 
 extern "C" {
 
@@ -116,29 +144,7 @@ ct_status ct_mse_loss(ct_tensor *out, ct_tensor input, ct_tensor target, ct_redu
 
 ct_status ct_scaled_dot_product_attention(ct_tensor *out, ct_tensor query, ct_tensor key, ct_tensor value, ct_tensor mask,
                                           double dropout_p, bool is_causal) {
-  CT_TRY({
-    const at::Tensor &q = unwrap(query);
-    const at::Tensor &k = unwrap(key);
-    const at::Tensor &v = unwrap(value);
-    at::Tensor m = optional_tensor(mask);
-#if TORCH_VERSION_MAJOR >= 2
-    *out = wrap(at::scaled_dot_product_attention(q, k, v, m, dropout_p, is_causal));
-#else
-    // libtorch 1.x has no fused kernel: softmax(q kᵀ / √E + mask) v, in the same ATen calls the fused op falls back to.
-    at::Tensor scores = at::matmul(q, k.transpose(-2, -1)).mul_(1.0 / std::sqrt(static_cast<double>(q.size(-1))));
-    if (is_causal) {
-      at::Tensor keep = at::ones({q.size(-2), k.size(-2)}, q.options().dtype(at::kBool)).tril();
-      scores = scores.masked_fill(keep.logical_not(), -std::numeric_limits<double>::infinity());
-    }
-    if (m.defined()) {
-      scores = m.scalar_type() == at::kBool ? scores.masked_fill(m.logical_not(), -std::numeric_limits<double>::infinity())
-                                            : scores.add(m);
-    }
-    at::Tensor weights = at::softmax(scores, -1);
-    if (dropout_p > 0) weights = at::dropout(weights, dropout_p, true);
-    *out = wrap(at::matmul(weights, v));
-#endif
-  })
+  CT_TRY(*out = wrap(attention(unwrap(query), unwrap(key), unwrap(value), optional_tensor(mask), dropout_p, is_causal)))
 }
 
 }  // extern "C"

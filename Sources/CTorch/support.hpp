@@ -49,6 +49,10 @@ ct_dtype dtype_code(at::ScalarType type);
 at::Device device(ct_device_type type, int64_t index);
 at::TensorOptions options(ct_dtype dtype, ct_device_type type, int64_t index);
 
+/// Scaled dot-product attention: the fused kernel on libtorch ≥ 2, the equivalent composition on 1.x.
+at::Tensor attention(const at::Tensor &q, const at::Tensor &k, const at::Tensor &v, const at::Tensor &mask,
+                     double dropout_p, bool is_causal);
+
 }  // namespace ctorch
 
 // The exception barrier: C++ exceptions never cross into Swift.

@@ -44,10 +44,10 @@ func expectClose(
         if excess > 0, excess > (worst?.excess ?? 0) { worst = (i, excess) }
     }
     if let worst {
-        Issue.record(
-            "element \(worst.index): \(actual[worst.index]) vs expected \(expected[worst.index]); actual \(actual), expected \(expected)"
-                + (comment.map { " — \($0.rawValue)" } ?? ""),
-            sourceLocation: sourceLocation)
+        var message = "element \(worst.index): \(actual[worst.index]) vs expected \(expected[worst.index]); "
+        message += "actual \(actual), expected \(expected)"
+        if let comment { message += " — \(comment.rawValue)" }
+        Issue.record(Comment(rawValue: message), sourceLocation: sourceLocation)
     }
 }
 

@@ -1,0 +1,37 @@
+# Swift BriVL — build, demo and test entry points.
+# `make demo` and `make test` install what a fresh Debian/Ubuntu machine lacks (needs root or sudo for apt).
+
+SWIFT ?= swift
+APT_PACKAGES := libtorch-dev libopenblas0-openmp
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+BRIVL := .build/release/brivl
+
+.PHONY: all deps build demo test bench clean-cache
+
+all: build
+
+# Installs the engine (Debian's libtorch) and an optimised BLAS when missing. Without libopenblas0-openmp,
+# libtorch multiplies matrices through reference BLAS, about 40x slower.
+deps:
+	@missing=""; for p in $(APT_PACKAGES); do \
+	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "install ok installed" || missing="$$missing $$p"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing:$$missing"; \
+	  $(SUDO) apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends $$missing; \
+	fi
+
+build: deps
+	$(SWIFT) build -c release --product brivl
+
+demo: build
+	$(BRIVL) doctor
+
+# Tests run in release mode (with testability) because the numerical checks are slow in debug.
+test: deps
+	$(SWIFT) build -c release --build-tests -Xswiftc -enable-testing
+	$(SWIFT) test -c release --skip-build -Xswiftc -enable-testing
+
+bench: build
+	$(BRIVL) bench engine
