@@ -51,20 +51,16 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
     ],
     targets: [
-        // Flat C API over libtorch: opaque handles, every entry point catches C++ exceptions.
+        // Flat C API over libtorch: opaque handles, every entry point catches C++ exceptions. Its `ctorch_bench.h`
+        // part holds the benchmarks' reference workloads, written as single C++ calls, to measure the binding's cost.
         .target(
             name: "CTorch",
             cxxSettings: [.unsafeFlags(engine.compile)],
             linkerSettings: [.unsafeFlags(engine.link)]),
-        // The same work as our Swift benchmarks, written as single C++ calls, to measure the binding's cost.
-        .target(
-            name: "CTorchBench",
-            dependencies: ["CTorch"],
-            cxxSettings: [.unsafeFlags(engine.compile)]),
         .target(name: "Torch", dependencies: ["CTorch"]),
         .target(name: "TorchNN", dependencies: ["Torch"]),
         // Benchmarks printing machine-readable lines; run through `brivl bench`.
-        .target(name: "Benchmarks", dependencies: ["Torch", "TorchNN", "CTorchBench"]),
+        .target(name: "Benchmarks", dependencies: ["CTorch", "Torch", "TorchNN"]),
         .executableTarget(
             name: "brivl",
             dependencies: [

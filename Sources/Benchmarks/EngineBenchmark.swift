@@ -1,12 +1,11 @@
 import CTorch
-import CTorchBench
 import Torch
 import TorchNN
 
 /// Measures what the Swift binding adds over the same ATen work done in one C++ call.
 ///
 /// For each workload the Swift side (Tensor API, TorchNN layers, autograd through the shim) and the C++ side
-/// (`CTorchBench`, direct ATen calls on the very same tensors) run interleaved; the ratio is Swift time over C++
+/// (`ctorch_bench.h`, direct ATen calls on the very same tensors) run interleaved; the ratio is Swift time over C++
 /// time, so 1.00 means the binding costs nothing and the target is ≤ 1.05.
 public struct EngineBenchmark {
     public struct Configuration: Sendable {

@@ -2,7 +2,7 @@
 
 #include <chrono>
 
-#include "../CTorch/support.hpp"
+#include "support.hpp"
 
 using namespace ctorch;
 
