@@ -34,7 +34,9 @@ namespace ctorch {
 at::Tensor attention(const at::Tensor &q, const at::Tensor &k, const at::Tensor &v, const at::Tensor &mask,
                      double dropout_p, bool is_causal) {
 #if TORCH_VERSION_MAJOR >= 2
-  return at::scaled_dot_product_attention(q, k, v, mask, dropout_p, is_causal);
+  // The fused op takes an optional mask and rejects an undefined tensor inside it.
+  c10::optional<at::Tensor> optional_mask = mask.defined() ? c10::optional<at::Tensor>(mask) : c10::nullopt;
+  return at::scaled_dot_product_attention(q, k, v, optional_mask, dropout_p, is_causal);
 #else
   // libtorch 1.x has no fused kernel: softmax(q kᵀ / √E + mask) v, the same ATen calls the fused op falls back to.
   at::Tensor scores = at::matmul(q, k.transpose(-2, -1)).mul_(1.0 / std::sqrt(static_cast<double>(q.size(-1))));
