@@ -67,7 +67,7 @@ let package = Package(
                 "Torch", "TorchNN", "Benchmarks",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
-        .testTarget(name: "TorchTests", dependencies: ["Torch"], resources: [.copy("Resources")]),
+        .testTarget(name: "TorchTests", dependencies: ["Torch"]),
         .testTarget(name: "TorchNNTests", dependencies: ["TorchNN"], resources: [.copy("Resources")]),
     ],
     cxxLanguageStandard: torchRoot == nil ? .cxx17 : .cxx20

@@ -126,10 +126,10 @@ CT_WITH_SCALAR(le_scalar, [](const at::Tensor &a, const at::Scalar &b) { return 
 CT_WITH_SCALAR(gt_scalar, [](const at::Tensor &a, const at::Scalar &b) { return at::gt(a, b); })
 CT_WITH_SCALAR(ge_scalar, [](const at::Tensor &a, const at::Scalar &b) { return at::ge(a, b); })
 
-ct_status ct_clamp(ct_tensor *out, ct_tensor t, bool has_min, double min, bool has_max, double max) {
+ct_status ct_clamp(ct_tensor *out, ct_tensor t, bool has_min, ct_scalar min, bool has_max, ct_scalar max) {
   CT_TRY({
-    c10::optional<at::Scalar> lower = has_min ? c10::optional<at::Scalar>(min) : c10::nullopt;
-    c10::optional<at::Scalar> upper = has_max ? c10::optional<at::Scalar>(max) : c10::nullopt;
+    c10::optional<at::Scalar> lower = has_min ? c10::optional<at::Scalar>(scalar(min)) : c10::nullopt;
+    c10::optional<at::Scalar> upper = has_max ? c10::optional<at::Scalar>(scalar(max)) : c10::nullopt;
     *out = wrap(at::clamp(unwrap(t), lower, upper));
   })
 }
@@ -234,10 +234,10 @@ ct_status ct_lerp_(ct_tensor t, ct_tensor end, ct_scalar weight) { CT_TRY(unwrap
 ct_status ct_copy_(ct_tensor t, ct_tensor source) { CT_TRY(unwrap(t).copy_(unwrap(source))) }
 ct_status ct_zero_(ct_tensor t) { CT_TRY(unwrap(t).zero_()) }
 ct_status ct_fill_(ct_tensor t, ct_scalar value) { CT_TRY(unwrap(t).fill_(scalar(value))) }
-ct_status ct_clamp_(ct_tensor t, bool has_min, double min, bool has_max, double max) {
+ct_status ct_clamp_(ct_tensor t, bool has_min, ct_scalar min, bool has_max, ct_scalar max) {
   CT_TRY({
-    c10::optional<at::Scalar> lower = has_min ? c10::optional<at::Scalar>(min) : c10::nullopt;
-    c10::optional<at::Scalar> upper = has_max ? c10::optional<at::Scalar>(max) : c10::nullopt;
+    c10::optional<at::Scalar> lower = has_min ? c10::optional<at::Scalar>(scalar(min)) : c10::nullopt;
+    c10::optional<at::Scalar> upper = has_max ? c10::optional<at::Scalar>(scalar(max)) : c10::nullopt;
     unwrap(t).clamp_(lower, upper);
   })
 }

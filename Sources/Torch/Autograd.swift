@@ -3,8 +3,9 @@ import CTorch
 // Reverse-mode automatic differentiation.
 extension Tensor {
     /// Accumulates d(self)/d(leaf) into every leaf's `grad`. `self` must be a scalar unless `gradient` is given.
-    public func backward(gradient: Tensor? = nil, retainGraph: Bool = false, createGraph: Bool = false) throws {
-        try check(ct_backward(handle, gradient?.handle, retainGraph, createGraph))
+    /// The graph is freed afterwards unless `retainGraph` (which defaults to `createGraph`, as in PyTorch).
+    public func backward(gradient: Tensor? = nil, retainGraph: Bool? = nil, createGraph: Bool = false) throws {
+        try check(ct_backward(handle, gradient?.handle, retainGraph ?? createGraph, createGraph))
     }
 
     /// The accumulated gradient, or nil before any backward pass reached this tensor.
@@ -27,9 +28,10 @@ extension Tensor {
 ///   - allowUnused: return nil for inputs the outputs do not depend on instead of throwing.
 /// - Returns: one gradient per input.
 public func gradients(
-    of outputs: [Tensor], withRespectTo inputs: [Tensor], gradOutputs: [Tensor?]? = nil, retainGraph: Bool = false,
+    of outputs: [Tensor], withRespectTo inputs: [Tensor], gradOutputs: [Tensor?]? = nil, retainGraph: Bool? = nil,
     createGraph: Bool = false, allowUnused: Bool = false
 ) throws -> [Tensor?] {
+    let retainGraph = retainGraph ?? createGraph
     if let gradOutputs, gradOutputs.count != outputs.count {
         throw TorchError.invalidArgument("\(gradOutputs.count) output gradients for \(outputs.count) outputs")
     }

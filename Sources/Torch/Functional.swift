@@ -142,9 +142,19 @@ public enum Functional {
         return try Tensor.make { ct_dropout($0, input.handle, p, training) }
     }
 
-    /// Rows of `weight` [vocab, dim] picked by int64 `indices`.
+    /// Rows of `weight` [vocab, dim] picked by int64 `indices`. The `paddingIndex` row (negative counts from the
+    /// end) receives no gradient.
     public static func embedding(_ indices: Tensor, weight: Tensor, paddingIndex: Int? = nil) throws -> Tensor {
-        try Tensor.make { ct_embedding($0, weight.handle, indices.handle, Int64(paddingIndex ?? -1)) }
+        var padding: Int64 = -1  // the engine's "none"
+        if let paddingIndex {
+            let rows = weight.size(0)
+            let resolved = paddingIndex < 0 ? paddingIndex + rows : paddingIndex
+            guard (0..<rows).contains(resolved) else {
+                throw TorchError.invalidArgument("padding index \(paddingIndex) is outside a table of \(rows) rows")
+            }
+            padding = Int64(resolved)
+        }
+        return try Tensor.make { ct_embedding($0, weight.handle, indices.handle, padding) }
     }
 
     /// Cross-entropy of logits [N, C] against class indices [N] (int64) or class probabilities [N, C] (soft targets).

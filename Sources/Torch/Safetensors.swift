@@ -122,10 +122,12 @@ public final class SafetensorsFile: @unchecked Sendable {
         guard mapping.size >= 8 else {
             throw corrupt("file is \(mapping.size) bytes, too short for the 8-byte header length")
         }
-        let headerLength = Int(UInt64(littleEndian: mapping.base.loadUnaligned(as: UInt64.self)))
-        guard headerLength <= Safetensors.maximumHeaderSize, headerLength <= mapping.size - 8 else {
-            throw corrupt("header length \(headerLength) exceeds the file (\(mapping.size) bytes): truncated or not safetensors")
+        // Compared as UInt64 first: a corrupt length may not fit in an Int.
+        let storedLength = UInt64(littleEndian: mapping.base.loadUnaligned(as: UInt64.self))
+        guard storedLength <= UInt64(Safetensors.maximumHeaderSize), storedLength <= UInt64(mapping.size - 8) else {
+            throw corrupt("header length \(storedLength) exceeds the file (\(mapping.size) bytes): truncated or not safetensors")
         }
+        let headerLength = Int(storedLength)
         let headerBytes = Data(bytes: mapping.base + 8, count: headerLength)
         guard let header = try? JSONSerialization.jsonObject(with: headerBytes) as? [String: Any] else {
             throw corrupt("header is not a JSON object")
@@ -150,7 +152,9 @@ public final class SafetensorsFile: @unchecked Sendable {
             guard shape.allSatisfy({ $0 >= 0 }), offsets[0] >= 0, offsets[0] <= offsets[1], offsets[1] <= dataSize else {
                 throw corrupt("entry \(key) has data_offsets \(offsets) outside the \(dataSize)-byte data section (truncated file?)")
             }
-            let expected = shape.reduce(1, *) * dtype.byteSize
+            guard let expected = Self.byteCount(shape: shape, elementSize: dtype.byteSize) else {
+                throw corrupt("entry \(key) has a shape too large to address: \(shape)")
+            }
             guard offsets[1] - offsets[0] == expected else {
                 throw corrupt("entry \(key) of shape \(shape) \(dtype) needs \(expected) bytes, its range holds \(offsets[1] - offsets[0])")
             }
@@ -164,6 +168,17 @@ public final class SafetensorsFile: @unchecked Sendable {
         self.metadata = metadata
         self.mapping = mapping
         dataStart = 8 + headerLength
+    }
+
+    /// The bytes a tensor of `shape` occupies, or nil when that overflows.
+    static func byteCount(shape: [Int], elementSize: Int) -> Int? {
+        var total = elementSize
+        for size in shape {
+            let (product, overflow) = total.multipliedReportingOverflow(by: size)
+            if overflow { return nil }
+            total = product
+        }
+        return total
     }
 
     /// The tensor stored under `key`, viewing the mapped file (or copied, when the data is misaligned).

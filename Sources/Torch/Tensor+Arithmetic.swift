@@ -40,9 +40,12 @@ extension Tensor {
     public func maximum(_ other: Tensor) throws -> Tensor { try Tensor.make { ct_maximum($0, handle, other.handle) } }
     public func minimum(_ other: Tensor) throws -> Tensor { try Tensor.make { ct_minimum($0, handle, other.handle) } }
 
-    /// Limits every element to [min, max]; either bound may be omitted.
-    public func clamped(min: Double? = nil, max: Double? = nil) throws -> Tensor {
-        try Tensor.make { ct_clamp($0, handle, min != nil, min ?? 0, max != nil, max ?? 0) }
+    /// Limits every element to [min, max]; either bound may be omitted. Integer bounds keep integer tensors integral.
+    public func clamped(min: (any TensorScalar)? = nil, max: (any TensorScalar)? = nil) throws -> Tensor {
+        let zero = 0.engineScalar
+        return try Tensor.make {
+            ct_clamp($0, handle, min != nil, min?.engineScalar ?? zero, max != nil, max?.engineScalar ?? zero)
+        }
     }
 
     // MARK: Comparisons (bool results)
@@ -126,8 +129,9 @@ extension Tensor {
 
     public func fillInPlace(_ value: some TensorScalar) throws { try check(ct_fill_(handle, value.engineScalar)) }
 
-    public func clampInPlace(min: Double? = nil, max: Double? = nil) throws {
-        try check(ct_clamp_(handle, min != nil, min ?? 0, max != nil, max ?? 0))
+    public func clampInPlace(min: (any TensorScalar)? = nil, max: (any TensorScalar)? = nil) throws {
+        let zero = 0.engineScalar
+        try check(ct_clamp_(handle, min != nil, min?.engineScalar ?? zero, max != nil, max?.engineScalar ?? zero))
     }
 
     /// Fills with uniform samples in [low, high).

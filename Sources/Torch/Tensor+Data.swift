@@ -37,6 +37,12 @@ extension Tensor {
         if let strides, strides.count != shape.count {
             throw TorchError.invalidArgument("strides \(strides) do not match shape \(shape)")
         }
+        // Checked here because libtorch 1.x computes the storage size in a noexcept function and would abort.
+        guard shape.allSatisfy({ $0 >= 0 }), (strides ?? []).allSatisfy({ $0 >= 0 }),
+            Tensor.viewedByteCount(shape: shape, strides: strides, elementSize: dtype.byteSize) != nil
+        else {
+            throw TorchError.invalidArgument("cannot wrap memory with shape \(shape) and strides \(strides ?? [])")
+        }
         let box = Unmanaged.passRetained(DeallocationBox(deallocate)).toOpaque()
         var out: ct_tensor? = nil
         let status = withInt64Buffer(shape) { sizes, rank in
@@ -51,6 +57,24 @@ extension Tensor {
             try check(status)
         }
         self.init(handle: out!)
+    }
+
+    /// The bytes spanned by a view of `shape` and `strides` (row-major when nil), or nil on overflow.
+    static func viewedByteCount(shape: [Int], strides: [Int]?, elementSize: Int) -> Int? {
+        if shape.contains(0) { return 0 }
+        var lastOffset = 0
+        var rowMajorStride = 1
+        for index in shape.indices.reversed() {
+            let stride = strides?[index] ?? rowMajorStride
+            let (extent, overflow) = (shape[index] - 1).multipliedReportingOverflow(by: stride)
+            let (sum, overflow2) = lastOffset.addingReportingOverflow(extent)
+            let (next, overflow3) = rowMajorStride.multipliedReportingOverflow(by: shape[index])
+            if overflow || overflow2 || overflow3 { return nil }
+            lastOffset = sum
+            rowMajorStride = next
+        }
+        let (bytes, overflow) = (lastOffset + 1).multipliedReportingOverflow(by: elementSize)
+        return overflow ? nil : bytes
     }
 
     /// The elements in row-major order, converted to `Element`'s dtype if needed (and copied from the device).

@@ -17,6 +17,7 @@ extension Tensor: CustomStringConvertible {
 
     private func formatted() throws -> String {
         let shape = self.shape
+        if count == 0 && shape.count > 1 { return "tensor([], shape=\(shape))" }
         let summarise = count > Tensor.summaryThreshold
         var positions: [[Int]] = []
         collectPositions(shape: shape, summarise: summarise, prefix: [], into: &positions)
@@ -38,7 +39,6 @@ extension Tensor: CustomStringConvertible {
         var suffix: [String] = []
         if summarise { suffix.append("shape=\(shape)") }
         if dtype != .float32 && dtype != .int64 && dtype != .bool { suffix.append("dtype=\(dtype)") }
-        if dtype == .int64 && shape.isEmpty == false && count == 0 { suffix.append("dtype=int64") }
         if device != .cpu { suffix.append("device=\(device)") }
         if requiresGrad { suffix.append("requires_grad=true") }
         return "tensor(" + body + (suffix.isEmpty ? "" : ", " + suffix.joined(separator: ", ")) + ")"

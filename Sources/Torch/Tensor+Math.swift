@@ -109,7 +109,9 @@ extension Tensor {
 
     /// The p-norm of all elements, or over `dimensions`.
     public func norm(_ p: Double = 2, dimensions: [Int] = [], keepDimensions: Bool = false) throws -> Tensor {
-        try withInt64Buffer(dimensions) { dims, count in
+        // Over all elements with kept dimensions is the same as naming every dimension.
+        let dimensions = dimensions.isEmpty && keepDimensions ? Array(0..<rank) : dimensions
+        return try withInt64Buffer(dimensions) { dims, count in
             try Tensor.make { ct_norm($0, handle, p, dims, count, keepDimensions) }
         }
     }

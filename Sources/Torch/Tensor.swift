@@ -66,7 +66,9 @@ public final class Tensor: @unchecked Sendable {
     /// The size of one dimension; negative indices count from the end.
     public func size(_ dimension: Int) -> Int {
         let sizes = shape
-        return sizes[dimension < 0 ? dimension + sizes.count : dimension]
+        let index = dimension < 0 ? dimension + sizes.count : dimension
+        precondition(sizes.indices.contains(index), "dimension \(dimension) is out of range for shape \(sizes)")
+        return sizes[index]
     }
 
     /// The number of elements.
@@ -128,11 +130,14 @@ extension Tensor {
         }
     }
 
-    /// Values from `start` up to (not including) `end` by `step`.
+    /// Values from `start` up to (not including) `end` by `step`; int64 when all three are whole numbers and no
+    /// dtype is given, float32 otherwise.
     public static func arange(
-        _ start: Double = 0, _ end: Double, step: Double = 1, dtype: DType = .int64, device: Device = .cpu
+        _ start: Double = 0, _ end: Double, step: Double = 1, dtype: DType? = nil, device: Device = .cpu
     ) throws -> Tensor {
-        try make {
+        let whole = [start, end, step].allSatisfy { $0 == $0.rounded() }
+        let dtype = dtype ?? (whole ? .int64 : .float32)
+        return try make {
             ct_arange(
                 $0, start.engineScalar, end.engineScalar, step.engineScalar, dtype.code, device.code,
                 Int64(device.index))

@@ -175,7 +175,8 @@ ct_status ct_lt_scalar(ct_tensor *out, ct_tensor a, ct_scalar b);
 ct_status ct_le_scalar(ct_tensor *out, ct_tensor a, ct_scalar b);
 ct_status ct_gt_scalar(ct_tensor *out, ct_tensor a, ct_scalar b);
 ct_status ct_ge_scalar(ct_tensor *out, ct_tensor a, ct_scalar b);
-ct_status ct_clamp(ct_tensor *out, ct_tensor t, bool has_min, double min, bool has_max, double max);
+/// Either bound may be absent (has_min/has_max false); integral bounds keep integer tensors integral.
+ct_status ct_clamp(ct_tensor *out, ct_tensor t, bool has_min, ct_scalar min, bool has_max, ct_scalar max);
 ct_status ct_matmul(ct_tensor *out, ct_tensor a, ct_tensor b);
 ct_status ct_mm(ct_tensor *out, ct_tensor a, ct_tensor b);
 ct_status ct_bmm(ct_tensor *out, ct_tensor a, ct_tensor b);
@@ -283,7 +284,7 @@ ct_status ct_lerp_(ct_tensor t, ct_tensor end, ct_scalar weight);
 ct_status ct_copy_(ct_tensor t, ct_tensor source);
 ct_status ct_zero_(ct_tensor t);
 ct_status ct_fill_(ct_tensor t, ct_scalar value);
-ct_status ct_clamp_(ct_tensor t, bool has_min, double min, bool has_max, double max);
+ct_status ct_clamp_(ct_tensor t, bool has_min, ct_scalar min, bool has_max, ct_scalar max);
 ct_status ct_uniform_(ct_tensor t, double low, double high, ct_generator generator);
 ct_status ct_normal_(ct_tensor t, double mean, double std, ct_generator generator);
 
