@@ -67,8 +67,11 @@ let package = Package(
                 "Torch", "TorchNN", "Benchmarks",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
-        .testTarget(name: "TorchTests", dependencies: ["Torch"]),
-        .testTarget(name: "TorchNNTests", dependencies: ["TorchNN"], resources: [.copy("Resources")]),
+        // Finite-difference gradient checking shared by the test targets.
+        .target(name: "GradientChecking", dependencies: ["Torch"], path: "Tests/GradientChecking"),
+        .testTarget(name: "TorchTests", dependencies: ["Torch", "GradientChecking"]),
+        .testTarget(
+            name: "TorchNNTests", dependencies: ["TorchNN", "GradientChecking"], resources: [.copy("Resources")]),
     ],
     cxxLanguageStandard: torchRoot == nil ? .cxx17 : .cxx20
 )
