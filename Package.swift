@@ -59,12 +59,27 @@ let package = Package(
             linkerSettings: [.unsafeFlags(engine.link)]),
         .target(name: "Torch", dependencies: ["CTorch"]),
         .target(name: "TorchNN", dependencies: ["Torch"]),
+        // Image codecs: system libraries found with pkg-config, and a C layer that keeps their longjmp error
+        // handling away from Swift.
+        .systemLibrary(
+            name: "CJPEG", path: "Sources/SystemLibraries/CJPEG", pkgConfig: "libjpeg",
+            providers: [.apt(["libjpeg62-turbo-dev"])]),
+        .systemLibrary(
+            name: "CPNG", path: "Sources/SystemLibraries/CPNG", pkgConfig: "libpng", providers: [.apt(["libpng-dev"])]),
+        .systemLibrary(
+            name: "CWebP", path: "Sources/SystemLibraries/CWebP", pkgConfig: "libwebp",
+            providers: [.apt(["libwebp-dev"])]),
+        .target(name: "CImageCodecs", dependencies: ["CJPEG", "CPNG", "CWebP"]),
+        .target(name: "Imaging", dependencies: ["CImageCodecs", "Torch"]),
+        .target(name: "Tokenization"),
+        .target(name: "BriVLData", dependencies: ["Torch", "Imaging", "Tokenization"]),
         // Benchmarks printing machine-readable lines; run through `brivl bench`.
-        .target(name: "Benchmarks", dependencies: ["CTorch", "Torch", "TorchNN"]),
+        .target(
+            name: "Benchmarks", dependencies: ["CTorch", "Torch", "TorchNN", "Imaging", "Tokenization", "BriVLData"]),
         .executableTarget(
             name: "brivl",
             dependencies: [
-                "Torch", "TorchNN", "Benchmarks",
+                "Torch", "TorchNN", "Imaging", "Tokenization", "BriVLData", "Benchmarks",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
         // Finite-difference gradient checking shared by the test targets.
@@ -72,6 +87,9 @@ let package = Package(
         .testTarget(name: "TorchTests", dependencies: ["Torch", "GradientChecking"]),
         .testTarget(
             name: "TorchNNTests", dependencies: ["TorchNN", "GradientChecking"], resources: [.copy("Resources")]),
+        .testTarget(name: "ImagingTests", dependencies: ["Imaging"]),
+        .testTarget(name: "TokenizationTests", dependencies: ["Tokenization"]),
+        .testTarget(name: "BriVLDataTests", dependencies: ["BriVLData"]),
     ],
     cxxLanguageStandard: torchRoot == nil ? .cxx17 : .cxx20
 )

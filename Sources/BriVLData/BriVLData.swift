@@ -1,0 +1,1 @@
+// The BriVLData target: shards, importers, loader and cleaning.

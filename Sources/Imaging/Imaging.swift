@@ -1,0 +1,1 @@
+// The Imaging target: decode, encode and transform images.

@@ -1,0 +1,1 @@
+// The Tokenization target: BERT WordPiece tokenisation.
