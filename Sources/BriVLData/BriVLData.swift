@@ -1,1 +1,0 @@
-// The BriVLData target: shards, importers, loader and cleaning.

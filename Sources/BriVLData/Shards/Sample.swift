@@ -1,0 +1,78 @@
+import Foundation
+
+/// One training example as WebDataset stores it: files sharing a key (`000123.jpg`, `000123.json`), keyed by
+/// extension (`jpg`, `json`, `txt`, …).
+public struct Sample: Sendable, Equatable {
+    public var key: String
+    public var files: [String: Data]
+
+    public init(key: String, files: [String: Data] = [:]) {
+        self.key = key
+        self.files = files
+    }
+
+    /// Splits an archive member name into WebDataset's key (the path up to the first dot of the file name) and
+    /// extension (everything after it, e.g. `seg.png`).
+    static func split(name: String) -> (key: String, extension: String)? {
+        let slash = name.lastIndex(of: "/")
+        let fileStart = slash.map { name.index(after: $0) } ?? name.startIndex
+        guard let dot = name[fileStart...].firstIndex(of: "."), dot > fileStart else { return nil }
+        let ext = String(name[name.index(after: dot)...])
+        guard !ext.isEmpty else { return nil }
+        return (String(name[..<dot]), ext)
+    }
+
+    /// The image file of the sample, by the usual extensions.
+    public var image: (extension: String, data: Data)? {
+        for ext in Sample.imageExtensions { if let data = files[ext] { return (ext, data) } }
+        return nil
+    }
+
+    public static let imageExtensions = ["jpg", "jpeg", "png", "webp"]
+}
+
+/// The caption record stored as `key.json`: one or more texts and where the pair came from.
+public struct PairRecord: Codable, Sendable, Equatable {
+    /// Captions of the image (one or more).
+    public var texts: [String]
+    /// Where the pair came from (file name, URL, dataset id).
+    public var source: String?
+    public var width: Int?
+    public var height: Int?
+    /// Free-form metadata carried through cleaning (scores, rule notes, ids).
+    public var metadata: [String: String]?
+
+    public init(texts: [String], source: String? = nil, width: Int? = nil, height: Int? = nil,
+                metadata: [String: String]? = nil) {
+        self.texts = texts
+        self.source = source
+        self.width = width
+        self.height = height
+        self.metadata = metadata
+    }
+
+    public func encoded() throws -> Data {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return try encoder.encode(self)
+    }
+
+    /// Reads `key.json`, or falls back to `key.txt` (one caption per line) as WebDataset corpora often have.
+    public static func decode(from sample: Sample) throws -> PairRecord {
+        if let json = sample.files["json"] {
+            do {
+                return try JSONDecoder().decode(PairRecord.self, from: json)
+            } catch {
+                throw DataError.invalidSample(key: sample.key, reason: "caption JSON is invalid: \(error)")
+            }
+        }
+        if let text = sample.files["txt"] {
+            guard let string = String(data: text, encoding: .utf8) else {
+                throw DataError.invalidSample(key: sample.key, reason: "caption text is not valid UTF-8")
+            }
+            let lines = string.split(whereSeparator: \.isNewline).map(String.init).filter { !$0.isEmpty }
+            return PairRecord(texts: lines)
+        }
+        throw DataError.invalidSample(key: sample.key, reason: "no caption (.json or .txt)")
+    }
+}
