@@ -89,7 +89,7 @@ let package = Package(
             name: "TorchNNTests", dependencies: ["TorchNN", "GradientChecking"], resources: [.copy("Resources")]),
         .testTarget(name: "ImagingTests", dependencies: ["Imaging"]),
         .testTarget(name: "TokenizationTests", dependencies: ["Tokenization"]),
-        .testTarget(name: "BriVLDataTests", dependencies: ["BriVLData"]),
+        .testTarget(name: "BriVLDataTests", dependencies: ["BriVLData", "Imaging"]),
     ],
     cxxLanguageStandard: torchRoot == nil ? .cxx17 : .cxx20
 )
