@@ -177,6 +177,24 @@ struct ShardTests {
         }
     }
 
+    @Test("a shard cut inside the next sample's first file still yields the sample before it")
+    func truncatedAtSampleBoundary() throws {
+        try withTemporaryDirectory { directory in
+            let writer = try ShardWriter(.init(directory: directory, samplesPerShard: 100))
+            for i in 0..<2 { try writer.write(try sample(i)) }
+            let index = try writer.finish()
+            let path = directory + "/" + index.shards[0].name
+            let full = try Data(contentsOf: URL(fileURLWithPath: path))
+            // Sample 1 starts after sample 0's two entries (2 × 1024 bytes); keep its jpg header and 2 data bytes.
+            try full.prefix(2048 + 512 + 2).write(to: URL(fileURLWithPath: path))
+            let reader = try ShardReader(path: path)
+            let samples = Array(reader)
+            #expect(samples.map(\.key) == ["000000"])
+            #expect(samples.first?.files.count == 2)
+            #expect(reader.error is DataError)
+        }
+    }
+
     @Test("a sample with an image but no caption fails to decode its record, with the key")
     func missingCaption() throws {
         let sample = Sample(key: "k1", files: ["jpg": Data([1])])

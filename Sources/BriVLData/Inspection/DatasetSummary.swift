@@ -70,7 +70,7 @@ public struct DatasetInspector {
         let (_, paths) = try ShardIndex.discover(in: directory)
         var summary = DatasetSummary()
         summary.shards = paths.count
-        var random = SplitMix64(seed: seed)
+        var random = LoaderRandom(seed: seed)
         var seenCaptions = 0
         for (number, path) in paths.enumerated() {
             defer { progress(number + 1, paths.count) }
@@ -105,7 +105,7 @@ public struct DatasetInspector {
                     if summary.exampleCaptions.count < exampleCount {
                         summary.exampleCaptions.append([sample.key, text])
                     } else {
-                        let slot = Int(random.next() % UInt64(seenCaptions))
+                        let slot = random.below(seenCaptions)
                         if slot < exampleCount { summary.exampleCaptions[slot] = [sample.key, text] }
                     }
                 }
@@ -120,22 +120,5 @@ public struct DatasetInspector {
         case 0x4E00...0x9FFF, 0x3400...0x4DBF, 0x20000...0x2A6DF, 0xF900...0xFAFF: return true
         default: return false
         }
-    }
-}
-
-/// A small, fast, seedable generator (SplitMix64) for sampling decisions that must be reproducible.
-public struct SplitMix64: RandomNumberGenerator, Sendable, Codable, Equatable {
-    public var state: UInt64
-
-    public init(seed: UInt64) {
-        state = seed
-    }
-
-    public mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }

@@ -8,6 +8,7 @@ public final class ShardReader: Sequence, IteratorProtocol {
     private let tar: TarReader
     private var pending: (key: String, extension: String, data: Data)? = nil
     private var failure: Error? = nil
+    private var deferredFailure: Error? = nil
     /// Names of archive members that are not `key.extension` files.
     public private(set) var skippedMembers: [String] = []
     /// Samples returned so far.
@@ -32,15 +33,33 @@ public final class ShardReader: Sequence, IteratorProtocol {
         }
     }
 
+    /// The next archive entry. When the archive breaks inside an entry of a *different* key, the sample in hand is
+    /// complete: iteration returns it first and raises the error on the following call.
+    private func nextEntry(completing sample: Sample?) throws -> TarEntry? {
+        do {
+            return try tar.next()
+        } catch {
+            if let sample, let name = tar.interruptedEntryName, let (key, _) = Sample.split(name: name), key != sample.key {
+                deferredFailure = error
+                return nil
+            }
+            throw error
+        }
+    }
+
     /// Like `next()`, but throws the archive error.
     public func nextSample() throws -> Sample? {
         if failure != nil { return nil }
+        if let deferred = deferredFailure {
+            deferredFailure = nil
+            throw deferred
+        }
         var sample: Sample? = nil
         if let pending {
             sample = Sample(key: pending.key, files: [pending.extension: pending.data])
             self.pending = nil
         }
-        while let entry = try tar.next() {
+        while let entry = try nextEntry(completing: sample) {
             guard let (key, ext) = Sample.split(name: entry.name) else {
                 skippedMembers.append(entry.name)
                 continue

@@ -82,6 +82,8 @@ public final class TarReader {
     private let handle: FileHandle
     /// Byte offset of the next header.
     public private(set) var offset = 0
+    /// The name of the entry whose data was cut off, after `next()` threw a truncation inside it.
+    public private(set) var interruptedEntryName: String? = nil
     private var ended = false
 
     public init(path: String) throws {
@@ -114,9 +116,11 @@ public final class TarReader {
                 return nil
             }
             let header = try TarHeader.decode(block, file: path, offset: headerOffset)
+            interruptedEntryName = overrideName ?? header.name
             let data = try read(header.size, allowEndOfFile: false)!
             let padding = (TarWriter.blockSize - header.size % TarWriter.blockSize) % TarWriter.blockSize
             _ = try read(padding, allowEndOfFile: false)
+            interruptedEntryName = nil
             switch header.type {
             case "0", "\0", "7":
                 return TarEntry(name: overrideName ?? header.name, data: data, modificationTime: header.modificationTime)
