@@ -3,7 +3,7 @@ import BriVLData
 import Foundation
 
 extension BriVL {
-    /// `brivl clean`: the cleaning stage (register as `Clean.self` in `BriVL.configuration.subcommands`).
+    /// `brivl clean`: the cleaning stage.
     struct Clean: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Clean WebDataset shards of image–text pairs (OPPOVL-style rules), with a report.",
