@@ -12,6 +12,16 @@ public enum DataError: Error, CustomStringConvertible, Equatable {
     /// A line of a caption or index file is malformed.
     case invalidRecord(file: String, line: Int, reason: String)
     case invalidConfiguration(String)
+    /// A loader cursor saved by a run with another plan (shards, seed, mode, ranks).
+    case cursorMismatch(String)
+    /// An epoch yielded nothing usable (every shard unreadable or every sample bad).
+    case noUsableSamples(String)
+    /// Cleaning counts do not add up: a bug, reported rather than written into a wrong report.
+    case inconsistentCounts(String)
+    /// An output folder holds a cleaning run with other settings or inputs.
+    case resumeMismatch(String)
+    /// A run was stopped before it finished.
+    case cancelled
 
     public var description: String {
         switch self {
@@ -21,6 +31,11 @@ public enum DataError: Error, CustomStringConvertible, Equatable {
         case .invalidSample(let key, let reason): return "sample \(key): \(reason)"
         case .invalidRecord(let file, let line, let reason): return "\(file):\(line): \(reason)"
         case .invalidConfiguration(let message): return "invalid configuration: \(message)"
+        case .cursorMismatch(let message): return message
+        case .noUsableSamples(let message): return message
+        case .inconsistentCounts(let message): return "counts are inconsistent (\(message))"
+        case .resumeMismatch(let message): return message
+        case .cancelled: return "the run was cancelled"
         }
     }
 }

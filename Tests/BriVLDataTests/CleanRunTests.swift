@@ -258,7 +258,7 @@ struct CleanRunTests {
             let reference = try CleanFixtures.run(inputs, output: directory + "/reference", workers: 2)
             for (workers, limit) in [(1, 75), (2, 100)] {
                 let output = directory + "/resumed\(workers)"
-                #expect(throws: CleaningError.cancelled) {
+                #expect(throws: DataError.cancelled) {
                     try CleanFixtures.run(inputs, output: output, workers: workers, interruptAfter: limit)
                 }
                 #expect(!FileManager.default.fileExists(atPath: output + "/report.json"))
@@ -290,7 +290,7 @@ struct CleanRunTests {
             try CleanFixtures.writeShard([CleanFixtures.pair("a", "一只猫")], to: directory + "/s.tar")
             _ = try CleanFixtures.run([directory + "/s.tar"], output: directory + "/out")
             let english = CleanFixtures.configuration(language: .en)
-            #expect(throws: CleaningError.self) {
+            #expect(throws: DataError.self) {
                 try CleanFixtures.run([directory + "/s.tar"], output: directory + "/out", configuration: english)
             }
             var options = CleaningRunOptions(inputs: [directory + "/s.tar"], outputDirectory: directory + "/out", restart: true)
@@ -308,7 +308,7 @@ struct CleanRunTests {
         counts.input = 3
         counts.kept = 1
         counts.rejected = 1
-        #expect(throws: CleaningError.self) { try counts.checkConsistency(context: "test") }
+        #expect(throws: DataError.self) { try counts.checkConsistency(context: "test") }
         counts.rejected = 2
         counts.droppedBy = ["duplicate": 2]
         counts.imagesKeptAsIs = 1

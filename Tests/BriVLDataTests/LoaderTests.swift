@@ -121,7 +121,12 @@ struct LoaderTests {
             let configuration = loaderConfiguration(shards)
             var other = configuration
             other.seed = 99
-            #expect(throws: DataError.self) { try makeLoader(other, cursor: .start(of: configuration)) }
+            #expect {
+                try makeLoader(other, cursor: .start(of: configuration))
+            } throws: { error in
+                if case DataError.cursorMismatch = error { return true }
+                return false
+            }
             // Execution settings are not part of the plan: a cursor survives changing them.
             var faster = configuration
             faster.workerThreads = 3
@@ -367,8 +372,12 @@ struct LoaderTests {
             var configuration = loaderConfiguration(shards, epochs: nil)
             configuration.mode = .resampled
             let loader = try makeLoader(configuration)
-            #expect(throws: DataError.self) { _ = try loader.next() }
-            #expect(throws: DataError.self) { _ = try loader.next() }
+            func isNoUsableSamples(_ error: any Error) -> Bool {
+                if case DataError.noUsableSamples = error { return true }
+                return false
+            }
+            #expect(performing: { _ = try loader.next() }, throws: isNoUsableSamples)
+            #expect(performing: { _ = try loader.next() }, throws: isNoUsableSamples)
 
             let missing = loaderConfiguration([directory + "/none-1.tar", directory + "/none-2.tar"], epochs: nil)
             #expect(throws: DataError.self) { _ = try collectBatches(try makeLoader(missing)) }

@@ -196,7 +196,7 @@ public struct CleaningCounts: Codable, Sendable, Equatable {
 
     /// Checks the identities every count must satisfy: input = kept + rejected, the primary reasons sum to
     /// rejected, kept images are either re-encoded or kept as they are.
-    /// - Throws: ``CleaningError/inconsistentCounts(_:)`` naming the identity that failed.
+    /// - Throws: ``DataError/inconsistentCounts(_:)`` naming the identity that failed.
     public func checkConsistency(context: String) throws {
         var problems: [String] = []
         if input != kept + rejected { problems.append("input \(input) ≠ kept \(kept) + rejected \(rejected)") }
@@ -213,24 +213,8 @@ public struct CleaningCounts: Codable, Sendable, Equatable {
             problems.append("unknown reason \(reason)")
         }
         if !problems.isEmpty {
-            throw CleaningError.inconsistentCounts("\(context): " + problems.joined(separator: "; "))
+            throw DataError.inconsistentCounts("\(context): " + problems.joined(separator: "; "))
         }
     }
 }
 
-/// Errors of a cleaning run (data errors use ``DataError``).
-public enum CleaningError: Error, CustomStringConvertible, Equatable {
-    /// The counts do not add up: a bug, reported rather than written into a wrong report.
-    case inconsistentCounts(String)
-    /// The output folder holds a run with other settings or inputs.
-    case resumeMismatch(String)
-    case cancelled
-
-    public var description: String {
-        switch self {
-        case .inconsistentCounts(let message): return "cleaning counts are inconsistent (\(message))"
-        case .resumeMismatch(let message): return message
-        case .cancelled: return "the cleaning run was cancelled"
-        }
-    }
-}

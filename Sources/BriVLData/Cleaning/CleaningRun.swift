@@ -11,7 +11,7 @@ public struct CleaningRunOptions: Sendable {
     public var restart: Bool
     /// Pairs handed to the relevance scorer at once.
     public var scoringBatchSize: Int
-    /// Testing: throw ``CleaningError/cancelled`` once this many samples have been read, leaving partial files as a
+    /// Testing: throw ``DataError/cancelled`` once this many samples have been read, leaving partial files as a
     /// crash would.
     var interruptAfterSamples: Int? = nil
 
@@ -199,12 +199,12 @@ public final class CleaningRun: @unchecked Sendable {
         } else if let data = fileManager.contents(atPath: manifestPath) {
             let manifest = try? JSONDecoder().decode(Manifest.self, from: data)
             guard manifest?.fingerprint == fingerprint else {
-                throw CleaningError.resumeMismatch(
+                throw DataError.resumeMismatch(
                     "\(output) holds a cleaning run with other settings, lexicons or inputs; pass --restart to clear "
                         + "its outputs, or choose another output folder")
             }
         } else if ["cleaned", "rejects"].contains(where: { fileManager.fileExists(atPath: path($0)) }) {
-            throw CleaningError.resumeMismatch(
+            throw DataError.resumeMismatch(
                 "\(output) has cleaned/ or rejects/ but no cleaning state; choose an empty output folder or --restart")
         }
         do {
@@ -498,7 +498,7 @@ public final class CleaningRun: @unchecked Sendable {
                 shared.samplesRead += 1
                 let stop = shared.samplesRead >= limit
                 shared.condition.unlock()
-                if stop { throw CleaningError.cancelled }
+                if stop { throw DataError.cancelled }
             }
         }
         try flush()
@@ -513,7 +513,7 @@ public final class CleaningRun: @unchecked Sendable {
         shared.condition.lock()
         defer { shared.condition.unlock() }
         while shared.firstUndecided < work.job.index && shared.failure == nil { shared.condition.wait() }
-        if shared.failure != nil { throw CleaningError.cancelled }
+        if shared.failure != nil { throw DataError.cancelled }
         var decisions: [String?] = []
         decisions.reserveCapacity(work.candidates.count)
         let index = Int32(work.job.index)
@@ -610,7 +610,7 @@ public final class CleaningRun: @unchecked Sendable {
         var rejectShards: [ShardIndex.Shard] = []
         for job in jobs {
             guard let record = records[job.index] else {
-                throw CleaningError.inconsistentCounts("shard \(job.name) has no completion record")
+                throw DataError.inconsistentCounts("shard \(job.name) has no completion record")
             }
             totals.add(record.counts)
             summaries.append(
@@ -625,7 +625,7 @@ public final class CleaningRun: @unchecked Sendable {
         guard cleanedShards.reduce(0, { $0 + $1.samples }) == totals.kept,
             rejectShards.reduce(0, { $0 + $1.samples }) == totals.rejected
         else {
-            throw CleaningError.inconsistentCounts("the shards written do not hold the kept and rejected pairs counted")
+            throw DataError.inconsistentCounts("the shards written do not hold the kept and rejected pairs counted")
         }
         try ShardIndex(shards: cleanedShards).write(to: ShardIndex.path(directory: path("cleaned"), prefix: "cleaned"))
         try ShardIndex(shards: rejectShards).write(to: ShardIndex.path(directory: path("rejects"), prefix: "rejects"))

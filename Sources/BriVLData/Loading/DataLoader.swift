@@ -41,7 +41,8 @@ public final class DataLoader: @unchecked Sendable {
 
     /// - Parameter cursor: where to resume (a ``Batch/cursor`` from an earlier run under the same plan); nil starts
     ///   at the first epoch.
-    /// - Throws: `DataError.invalidConfiguration` for a bad configuration or a cursor of another plan.
+    /// - Throws: `DataError.invalidConfiguration` for a bad configuration, `.cursorMismatch` for a cursor of another
+    ///   plan.
     public init(
         configuration: LoaderConfiguration, decoder: any SampleDecoder, tokenizer: any CaptionTokenizer,
         resumingFrom cursor: LoaderCursor? = nil
@@ -49,7 +50,7 @@ public final class DataLoader: @unchecked Sendable {
         try configuration.validate()
         let start = cursor ?? .start(of: configuration)
         guard start.planFingerprint == configuration.planFingerprint else {
-            throw DataError.invalidConfiguration(
+            throw DataError.cursorMismatch(
                 "the loader cursor belongs to plan \(start.planFingerprint), but this configuration's plan is "
                     + "\(configuration.planFingerprint): shards, seed, mode, shuffle buffer, rank and world size "
                     + "must match the run that saved it")
@@ -72,7 +73,7 @@ public final class DataLoader: @unchecked Sendable {
     }
 
     /// The next batch, waiting for it if none is ready; nil after the last epoch or once closed.
-    /// - Throws: `DataError.invalidConfiguration` when an epoch has nothing usable (every shard unreadable or every
+    /// - Throws: `DataError.noUsableSamples` when an epoch has nothing usable (every shard unreadable or every
     ///   sample bad), and engine errors from building the tensors. After an error every call throws it again.
     public func next() throws -> Batch? {
         switch pipeline.nextEntry() {

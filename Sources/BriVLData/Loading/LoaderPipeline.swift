@@ -524,7 +524,7 @@ final class LoaderPipeline: @unchecked Sendable {
                 if let problem = emptinessProblem(
                     epoch: epoch, positions: positions, fastForwarded: fastForwarded, yielded: epochYielded)
                 {
-                    fail(DataError.invalidConfiguration(problem))
+                    fail(DataError.noUsableSamples(problem))
                     return
                 }
                 epochYielded = 0
