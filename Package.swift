@@ -73,6 +73,8 @@ let package = Package(
         .target(name: "Imaging", dependencies: ["CImageCodecs", "Torch"]),
         .target(name: "Tokenization"),
         .target(name: "BriVLData", dependencies: ["Torch", "Imaging", "Tokenization"]),
+        // The model: towers, pooling, losses, checkpoints.
+        .target(name: "BriVL", dependencies: ["Torch", "TorchNN", "Tokenization"]),
         // Benchmarks printing machine-readable lines; run through `brivl bench`.
         .target(
             name: "Benchmarks", dependencies: ["CTorch", "Torch", "TorchNN", "Imaging", "Tokenization", "BriVLData"]),
@@ -90,6 +92,7 @@ let package = Package(
         .testTarget(name: "ImagingTests", dependencies: ["Imaging"]),
         .testTarget(name: "TokenizationTests", dependencies: ["Tokenization"]),
         .testTarget(name: "BriVLDataTests", dependencies: ["BriVLData", "Imaging"]),
+        .testTarget(name: "BriVLTests", dependencies: ["BriVL", "Tokenization"]),
     ],
     cxxLanguageStandard: torchRoot == nil ? .cxx17 : .cxx20
 )

