@@ -92,7 +92,7 @@ let package = Package(
         .testTarget(name: "ImagingTests", dependencies: ["Imaging"]),
         .testTarget(name: "TokenizationTests", dependencies: ["Tokenization"]),
         .testTarget(name: "BriVLDataTests", dependencies: ["BriVLData", "Imaging"]),
-        .testTarget(name: "BriVLTests", dependencies: ["BriVL", "Tokenization"]),
+        .testTarget(name: "BriVLTests", dependencies: ["BriVL", "Tokenization", "GradientChecking"]),
     ],
     cxxLanguageStandard: torchRoot == nil ? .cxx17 : .cxx20
 )
