@@ -37,6 +37,18 @@ extension BriVL {
 
         var rejectsPath: String { rejects ?? (output as NSString).appendingPathComponent("\(prefix)-rejects.jsonl") }
 
+        /// Runs an importer with a progress bar, then prints its report.
+        func runImport(_ body: (_ progress: (Int, Int) -> Void) throws -> ImportReport) throws {
+            let progress = ProgressBar("importing")
+            var last = 0
+            let report = try body { done, total in
+                last = done
+                progress.update(done, total: total)
+            }
+            progress.finish(last)
+            printReport(report)
+        }
+
         func printReport(_ report: ImportReport) {
             print("pairs in input   \(report.inputs)")
             print("written          \(report.written) in \(report.shards.count) shard(s) under \(output)")
@@ -71,14 +83,7 @@ extension BriVL {
                 try .init(
                     imageDirectory: images, captionFile: captions, captionFormat: format?.format, output: output.writer,
                     rejectsFile: output.rejectsPath))
-            let progress = ProgressBar("importing")
-            var last = 0
-            let report = try importer.run { done, total in
-                last = done
-                progress.update(done, total: total)
-            }
-            progress.finish(last)
-            output.printReport(report)
+            try output.runImport { try importer.run(progress: $0) }
         }
     }
 
@@ -98,14 +103,7 @@ extension BriVL {
         func run() throws {
             let importer = ChineseCLIPImporter(
                 .init(imagesTSV: imagesTsv, textsJSONL: texts, output: output.writer, rejectsFile: output.rejectsPath))
-            let progress = ProgressBar("importing")
-            var last = 0
-            let report = try importer.run { done, total in
-                last = done
-                progress.update(done, total: total)
-            }
-            progress.finish(last)
-            output.printReport(report)
+            try output.runImport { try importer.run(progress: $0) }
         }
     }
 }
