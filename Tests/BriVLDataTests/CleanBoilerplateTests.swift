@@ -8,7 +8,7 @@ struct CleanBoilerplateTests {
     /// Captions built from ordinary words in random order, with planted boilerplate and one very frequent ordinary
     /// four-character word placed inside sentences.
     static func corpus(count: Int, seed: UInt64) -> [String] {
-        var random = CleanTestRandom(seed: seed)
+        var random = LoaderRandom(seed: seed)
         let subjects = ["猫咪", "狗狗", "孩子", "老人", "女孩", "男孩", "汽车", "飞机", "鲜花", "高楼", "鸟儿", "骏马"]
         let adjectives = ["红色的", "可爱的", "巨大的", "安静的", "明亮的", "古老的", "温暖的", "干净的"]
         let places = ["草地上", "公园里", "海边", "城市中", "山顶上", "房间里", "街道上", "湖边"]
@@ -52,7 +52,7 @@ struct CleanBoilerplateTests {
 
     @Test("mines captions straight from shards, json and txt")
     func fromShards() throws {
-        try withCleanDirectory { directory in
+        try withTemporaryDirectory { directory in
             let captions = Self.corpus(count: 600, seed: 9)
             var samples: [Sample] = []
             for (index, caption) in captions.enumerated() {

@@ -33,7 +33,7 @@ struct CleanImagingTests {
         #expect(throws: ImageProblem.self) { try codec.probe(Data()) }
         #expect(throws: ImageProblem.self) { try codec.probe(Data("GIF89a......".utf8)) }
 
-        try withCleanDirectory { directory in
+        try withTemporaryDirectory { directory in
             try CleanFixtures.writeShard(
                 [Sample(key: "jpeg", files: ["jpg": jpeg, "json": CleanFixtures.record(["渐变的方格图案"])]),
                  Sample(key: "pngasjpg", files: ["jpg": png, "json": CleanFixtures.record(["方格"])]),

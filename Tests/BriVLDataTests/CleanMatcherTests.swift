@@ -66,7 +66,7 @@ private struct NaiveMatcher {
 struct CleanMatcherTests {
     @Test("matches a naive reference on random strings (all occurrences and leftmost-longest)")
     func randomAgainstNaive() throws {
-        var random = CleanTestRandom(seed: 11)
+        var random = LoaderRandom(seed: 11)
         let alphabets: [[String]] = [["a", "b"], ["a", "b", "c", "A"], ["中", "国", "人", "a", "B", " ", "𠀀"]]
         for trial in 0..<200 {
             let alphabet = alphabets[trial % alphabets.count]

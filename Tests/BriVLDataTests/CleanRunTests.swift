@@ -26,7 +26,7 @@ struct CleanRunTests {
 
     @Test("a corrupt corpus: no crash, every pair counted once with a reason, totals add up, no half pairs")
     func corruptCorpus() throws {
-        try withCleanDirectory { directory in
+        try withTemporaryDirectory { directory in
             let jpeg = CleanFixtures.jpeg(width: 300, height: 300)
             var invalidJSON = Data(#"{"texts":[""#.utf8)
             invalidJSON += Data([0xE7, 0x8C]) + Data(#""]}"#.utf8)
@@ -138,7 +138,7 @@ struct CleanRunTests {
 
     @Test("kept images are re-encoded as JPEG and counted; a wrong extension is fixed")
     func reencoding() throws {
-        try withCleanDirectory { directory in
+        try withTemporaryDirectory { directory in
             try CleanFixtures.writeShard(
                 [CleanFixtures.pair("a", "一只猫"),
                  Sample(key: "b", files: ["jpg": CleanFixtures.png(width: 300, height: 300), "json": CleanFixtures.record(["鲜花"])])],
@@ -153,7 +153,7 @@ struct CleanRunTests {
 
     @Test("dedup: same text + same image is a duplicate, same text + another image is not, across shards")
     func dedupWithoutScorer() throws {
-        try withCleanDirectory { directory in
+        try withTemporaryDirectory { directory in
             try CleanFixtures.writeShard(
                 [CleanFixtures.pair("a1", "一只猫", payload: 1), CleanFixtures.pair("a2", "一只猫。", payload: 1),
                  CleanFixtures.pair("a3", "一只猫", payload: 2)], to: directory + "/one.tar")
@@ -177,7 +177,7 @@ struct CleanRunTests {
 
     @Test("dedup with a relevance scorer keys on the rounded score; low relevance is dropped")
     func dedupAndRelevanceWithScorer() throws {
-        try withCleanDirectory { directory in
+        try withTemporaryDirectory { directory in
             try CleanFixtures.writeShard(
                 [CleanFixtures.pair("a", "一只猫", payload: 1), CleanFixtures.pair("b", "一只猫", payload: 2),
                  CleanFixtures.pair("c", "一只猫", payload: 3), CleanFixtures.pair("d", "一只猫", payload: 4),
@@ -202,7 +202,7 @@ struct CleanRunTests {
 
     /// Six shards with duplicates inside and across them.
     func makeCorpus(_ directory: String) throws -> [String] {
-        var random = CleanTestRandom(seed: 3)
+        var random = LoaderRandom(seed: 3)
         let texts = ["一只猫", "一只狗", "红色的花", "蓝色的海", "高山流水", "a cat", "查看原网页", "小鸟 展开全文", "城市夜景"]
         var paths: [String] = []
         for shard in 0..<6 {
@@ -233,7 +233,7 @@ struct CleanRunTests {
 
     @Test("two or three workers give the same outputs and report as one")
     func parallelEqualsSerial() throws {
-        try withCleanDirectory { directory in
+        try withTemporaryDirectory { directory in
             let inputs = try makeCorpus(directory)
             let serial = try CleanFixtures.run(inputs, output: directory + "/serial", workers: 1)
             #expect(serial.totals.droppedBy["duplicate"]! > 10)
@@ -253,7 +253,7 @@ struct CleanRunTests {
 
     @Test("a run interrupted mid-shard resumes to the same outputs and report, skipping finished shards")
     func resume() throws {
-        try withCleanDirectory { directory in
+        try withTemporaryDirectory { directory in
             let inputs = try makeCorpus(directory)
             let reference = try CleanFixtures.run(inputs, output: directory + "/reference", workers: 2)
             for (workers, limit) in [(1, 75), (2, 100)] {
@@ -277,7 +277,11 @@ struct CleanRunTests {
             _ = try CleanFixtures.run(inputs, output: directory + "/reference", workers: 2) { events.add($0) }
             #expect(events.resumed == 6)
             // A damaged output is noticed and only its shard redone.
-            try FileManager.default.removeItem(atPath: directory + "/reference/cleaned/shard-03.tar")
+            // (A shard whose pairs are all duplicates writes no cleaned tar, so damage one that exists.)
+            let cleanedShards = try FileManager.default.contentsOfDirectory(atPath: directory + "/reference/cleaned")
+                .filter { $0.hasSuffix(".tar") }.sorted()
+            let damaged = try #require(cleanedShards.last)
+            try FileManager.default.removeItem(atPath: directory + "/reference/cleaned/" + damaged)
             let again = EventLog()
             let redone = try CleanFixtures.run(inputs, output: directory + "/reference", workers: 2) { again.add($0) }
             #expect(again.resumed == 5 && redone == reference)
@@ -286,7 +290,7 @@ struct CleanRunTests {
 
     @Test("other settings in the same output folder are refused unless restarting")
     func settingsMismatch() throws {
-        try withCleanDirectory { directory in
+        try withTemporaryDirectory { directory in
             try CleanFixtures.writeShard([CleanFixtures.pair("a", "一只猫")], to: directory + "/s.tar")
             _ = try CleanFixtures.run([directory + "/s.tar"], output: directory + "/out")
             let english = CleanFixtures.configuration(language: .en)

@@ -3,29 +3,8 @@ import Testing
 
 @testable import BriVLData
 
-/// A fresh temporary directory for a cleaning test, removed after `body`.
-func withCleanDirectory<R>(_ body: (String) throws -> R) throws -> R {
-    let path = FileManager.default.temporaryDirectory.appendingPathComponent("brivl-clean-\(UUID().uuidString)").path
-    try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
-    defer { try? FileManager.default.removeItem(atPath: path) }
-    return try body(path)
-}
-
-/// Deterministic random numbers for cleaning tests (xorshift*).
-struct CleanTestRandom {
-    var state: UInt64
-
-    init(seed: UInt64) { state = seed | 1 }
-
-    mutating func next() -> UInt64 {
-        state ^= state >> 12
-        state ^= state << 25
-        state ^= state >> 27
-        return state &* 0x2545_F491_4F6C_DD1D
-    }
-
-    mutating func below(_ bound: Int) -> Int { Int(next() % UInt64(bound)) }
-
+extension LoaderRandom {
+    /// A uniformly chosen element, for building test corpora.
     mutating func element<T>(_ array: [T]) -> T { array[below(array.count)] }
 }
 

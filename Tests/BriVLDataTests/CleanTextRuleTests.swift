@@ -139,7 +139,7 @@ struct CleanTextRuleTests {
     func lexiconFiles() throws {
         let entries = Lexicon.parse("# header\n查看原网页\t# captions=12\n\n  click to enlarge  \r\n#x\n展开全文\n")
         #expect(entries == ["查看原网页", "click to enlarge", "展开全文"])
-        try withCleanDirectory { directory in
+        try withTemporaryDirectory { directory in
             let path = directory + "/list.txt"
             try Lexicon.write(entries: [("甲乙丙丁", "# n=3"), ("戊己", nil)], header: ["a list"], to: path)
             #expect(try Lexicon.load(path: path).entries == ["甲乙丙丁", "戊己"])

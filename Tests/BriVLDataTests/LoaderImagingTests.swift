@@ -42,7 +42,7 @@ struct LoaderImagingTests {
 
     @Test("JPEG and PNG shards decode into normalised batches, identical for 1 and 2 workers; bad files are counted")
     func realImages() throws {
-        try withLoaderDirectory { directory in
+        try withTemporaryDirectory { directory in
             let shards = try writeImageShards(in: directory)
             var configuration = LoaderConfiguration(shards: shards)
             configuration.batchSize = 5
@@ -80,7 +80,7 @@ struct LoaderImagingTests {
 
     @Test("the evaluation decoder writes exactly the normalised colour of a flat picture")
     func flatColour() throws {
-        try withLoaderDirectory { directory in
+        try withTemporaryDirectory { directory in
             let writer = try ShardWriter(.init(directory: directory, prefix: "flat"))
             let colour = Pixel(200, 100, 50)
             for index in 0..<3 {
@@ -124,7 +124,7 @@ struct LoaderImagingTests {
 
     @Test("BertTokenizer tokenises captions with [CLS] … [SEP], pads with [PAD] and cuts at the maximum length")
     func bertTokenizer() throws {
-        try withLoaderDirectory { directory in
+        try withTemporaryDirectory { directory in
             let shards = try writeLoaderShards(in: directory, count: 4, perShard: 4)
             let vocabulary = try Vocabulary(tokens: [
                 "[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", "caption", "first", "second", "0", "1", "2", "3",

@@ -4,14 +4,6 @@ import Torch
 
 @testable import BriVLData
 
-/// A fresh temporary directory for loader tests, removed after `body`.
-func withLoaderDirectory<R>(_ body: (String) throws -> R) throws -> R {
-    let path = FileManager.default.temporaryDirectory.appendingPathComponent("brivl-loader-\(UUID().uuidString)").path
-    try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
-    defer { try? FileManager.default.removeItem(atPath: path) }
-    return try body(path)
-}
-
 struct FakeDecodeError: Error {}
 
 /// A decoder for ordering tests: the image file `IMG <n>` becomes pixels whose channel 0 is n, channel 1 one draw of

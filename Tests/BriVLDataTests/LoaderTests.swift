@@ -116,7 +116,7 @@ struct LoaderTests {
         #expect(refuses { $0.maxTextLength = 1 })
         #expect(refuses { $0.epochs = 0 })
 
-        try withLoaderDirectory { directory in
+        try withTemporaryDirectory { directory in
             let shards = try writeLoaderShards(in: directory, count: 10, perShard: 5)
             let configuration = loaderConfiguration(shards)
             var other = configuration
@@ -141,7 +141,7 @@ struct LoaderTests {
 
     @Test("batches hold images, padded token ids and masks of the configured shapes")
     func batchContents() throws {
-        try withLoaderDirectory { directory in
+        try withTemporaryDirectory { directory in
             let shards = try writeLoaderShards(in: directory, count: 10, perShard: 4)
             var configuration = loaderConfiguration(shards, batchSize: 4)
             configuration.caption = .first
@@ -169,7 +169,7 @@ struct LoaderTests {
 
     @Test("the same seed gives the same batches with 1 and 3 workers; another seed another order")
     func determinism() throws {
-        try withLoaderDirectory { directory in
+        try withTemporaryDirectory { directory in
             let shards = try writeLoaderShards(in: directory, count: 60, perShard: 7, bad: [5: .undecodable, 17: .noCaption])
             let configuration = loaderConfiguration(shards, workers: 1, epochs: 2)
             let single = try collectBatches(try makeLoader(configuration))
@@ -191,7 +191,7 @@ struct LoaderTests {
 
     @Test("epoch mode yields every sample exactly once per epoch, in a new order each epoch")
     func epochCoverage() throws {
-        try withLoaderDirectory { directory in
+        try withTemporaryDirectory { directory in
             let shards = try writeLoaderShards(in: directory, count: 45, perShard: 6)
             let configuration = loaderConfiguration(shards, batchSize: 7, epochs: 3)
             let loader = try makeLoader(configuration)
@@ -219,7 +219,7 @@ struct LoaderTests {
         LoaderConfiguration.RankSplit.shards, .samples,
     ])
     func rankSharding(split: LoaderConfiguration.RankSplit) throws {
-        try withLoaderDirectory { directory in
+        try withTemporaryDirectory { directory in
             let shards = try writeLoaderShards(in: directory, count: 50, perShard: 5)
             for epoch in 0..<2 {
                 var perRank: [[String]] = []
@@ -242,7 +242,7 @@ struct LoaderTests {
 
     @Test("drop_last drops the partial batch at the end of an epoch and counts it")
     func dropLast() throws {
-        try withLoaderDirectory { directory in
+        try withTemporaryDirectory { directory in
             let shards = try writeLoaderShards(in: directory, count: 50, perShard: 10)
             var configuration = loaderConfiguration(shards, epochs: 2)
             configuration.dropLast = true
@@ -264,7 +264,7 @@ struct LoaderTests {
     @Test("a loader resumed from a batch's cursor continues exactly, mid-epoch and across epoch boundaries",
           arguments: [true, false])
     func exactResume(dropLast: Bool) throws {
-        try withLoaderDirectory { directory in
+        try withTemporaryDirectory { directory in
             let shards = try writeLoaderShards(
                 in: directory, count: 43, perShard: 6, bad: [3: .undecodable, 20: .invalidUTF8, 21: .noImage])
             var configuration = loaderConfiguration(shards, batchSize: 6, workers: 3, epochs: 3)
@@ -295,7 +295,7 @@ struct LoaderTests {
 
     @Test("resampled mode keeps going past an epoch, per-rank draws, and resumes exactly across nominal epochs")
     func resampled() throws {
-        try withLoaderDirectory { directory in
+        try withTemporaryDirectory { directory in
             let shards = try writeLoaderShards(in: directory, count: 30, perShard: 5)
             var configuration = loaderConfiguration(shards, batchSize: 8, epochs: nil)
             configuration.mode = .resampled
@@ -328,7 +328,7 @@ struct LoaderTests {
 
     @Test("bad samples and broken shards are skipped and counted; yielded + skipped = read")
     func corruptInput() throws {
-        try withLoaderDirectory { directory in
+        try withTemporaryDirectory { directory in
             let bad: [Int: BadSample] = [
                 1: .noCaption, 4: .undecodable, 7: .invalidUTF8, 8: .invalidJSON, 12: .emptyCaption, 15: .noImage,
                 16: .undecodable,
@@ -366,7 +366,7 @@ struct LoaderTests {
 
     @Test("an epoch with nothing usable is an error, not an endless wait")
     func nothingUsable() throws {
-        try withLoaderDirectory { directory in
+        try withTemporaryDirectory { directory in
             let shards = try writeLoaderShards(in: directory, count: 6, perShard: 3, bad: Dictionary(
                 uniqueKeysWithValues: (0..<6).map { ($0, BadSample.undecodable) }))
             var configuration = loaderConfiguration(shards, epochs: nil)
@@ -388,7 +388,7 @@ struct LoaderTests {
 
     @Test("thread_nice lowers the priority of the loader's threads, not the caller's")
     func threadNice() throws {
-        try withLoaderDirectory { directory in
+        try withTemporaryDirectory { directory in
             let shards = try writeLoaderShards(in: directory, count: 8, perShard: 8)
             var configuration = loaderConfiguration(shards, batchSize: 8)
             configuration.threadNice = 4
@@ -408,7 +408,7 @@ struct LoaderTests {
 
     @Test("threads end when the loader is exhausted, closed or released mid-iteration")
     func shutdown() throws {
-        try withLoaderDirectory { directory in
+        try withTemporaryDirectory { directory in
             let shards = try writeLoaderShards(in: directory, count: 40, perShard: 10)
             let configuration = {
                 var configuration = loaderConfiguration(shards, batchSize: 4, workers: 3, epochs: nil)

@@ -46,21 +46,10 @@ public struct TextRuleBenchmark: Sendable {
         self.seed = seed
     }
 
-    /// A small deterministic generator (xorshift*), so the corpus is the same on every machine.
-    struct Generator {
-        var state: UInt64
-        mutating func next() -> UInt64 {
-            state ^= state >> 12
-            state ^= state << 25
-            state ^= state >> 27
-            return state &* 0x2545_F491_4F6C_DD1D
-        }
-        mutating func below(_ bound: Int) -> Int { Int(next() % UInt64(bound)) }
-    }
-
     /// The synthetic corpus and lexicons.
     public func corpus() throws -> (captions: [String], lexicons: TextLexicons) {
-        var random = Generator(state: seed | 1)
+        // LoaderRandom draws the same sequence on every machine, so the corpus is the same everywhere.
+        var random = LoaderRandom(seed: seed)
         // A pool of common-looking Han characters.
         let pool: [Character] = (0..<2500).map { _ in Character(Unicode.Scalar(0x4E00 + UInt32(random.below(0x5000)))!) }
         func hanWord(_ length: Int) -> String { String((0..<length).map { _ in pool[random.below(pool.count)] }) }
