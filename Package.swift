@@ -75,13 +75,15 @@ let package = Package(
         .target(name: "BriVLData", dependencies: ["Torch", "Imaging", "Tokenization"]),
         // The model: towers, pooling, losses, checkpoints.
         .target(name: "BriVL", dependencies: ["Torch", "TorchNN", "Tokenization"]),
+        // Pretraining: the training loop, its configuration, checkpoints and metrics.
+        .target(name: "BriVLTraining", dependencies: ["BriVL", "BriVLData", "Torch", "TorchNN", "Tokenization", "Imaging"]),
         // Benchmarks printing machine-readable lines; run through `brivl bench`.
         .target(
             name: "Benchmarks", dependencies: ["CTorch", "Torch", "TorchNN", "Imaging", "Tokenization", "BriVLData"]),
         .executableTarget(
             name: "brivl",
             dependencies: [
-                "Torch", "TorchNN", "Imaging", "Tokenization", "BriVLData", "Benchmarks",
+                "Torch", "TorchNN", "Imaging", "Tokenization", "BriVLData", "BriVL", "BriVLTraining", "Benchmarks",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
         // Finite-difference gradient checking shared by the test targets.
@@ -93,6 +95,7 @@ let package = Package(
         .testTarget(name: "TokenizationTests", dependencies: ["Tokenization"]),
         .testTarget(name: "BriVLDataTests", dependencies: ["BriVLData", "Imaging"]),
         .testTarget(name: "BriVLTests", dependencies: ["BriVL", "Tokenization", "GradientChecking"]),
+        .testTarget(name: "BriVLTrainingTests", dependencies: ["BriVLTraining", "BriVL", "BriVLData", "TorchNN"]),
     ],
     cxxLanguageStandard: torchRoot == nil ? .cxx17 : .cxx20
 )
