@@ -134,6 +134,24 @@ ct_status ct_generator_set_seed(ct_generator g, uint64_t seed) {
   })
 }
 
+// Both lock the generator's mutex, as torch.get_rng_state / set_rng_state do, so that a draw on another thread
+// never sees half a state.
+ct_status ct_generator_get_state(ct_tensor *out, ct_generator g) {
+  CT_TRY({
+    at::Generator generator = generator_or_default(g);
+    std::lock_guard<std::mutex> lock(generator.mutex());
+    *out = wrap(generator.get_state());
+  })
+}
+
+ct_status ct_generator_set_state(ct_generator g, ct_tensor state) {
+  CT_TRY({
+    at::Generator generator = generator_or_default(g);
+    std::lock_guard<std::mutex> lock(generator.mutex());
+    generator.set_state(unwrap(state));
+  })
+}
+
 void ct_free(ct_tensor t) { delete t; }
 ct_status ct_shallow_clone(ct_tensor *out, ct_tensor t) { CT_TRY(*out = wrap(unwrap(t))) }
 bool ct_is_defined(ct_tensor t) { return t != nullptr && unwrap(t).defined(); }

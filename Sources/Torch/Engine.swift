@@ -26,6 +26,18 @@ public enum Engine {
         ct_manual_seed(value)
     }
 
+    /// The global CPU generator's whole state as a uint8 CPU tensor (see ``Generator/state()``). Together with the
+    /// explicit generators' states it is what a checkpoint needs for dropout masks and unseeded draws to continue
+    /// exactly after a resume. CUDA generators are not included.
+    public static func randomState() throws -> Tensor {
+        try Tensor.make { ct_generator_get_state($0, nil) }
+    }
+
+    /// Continues the global CPU generator from a state returned by ``randomState()``.
+    public static func restoreRandomState(_ state: Tensor) throws {
+        try check(ct_generator_set_state(nil, state.handle))
+    }
+
     public static var isCUDAAvailable: Bool { ct_cuda_is_available() }
 
     public static var cudaDeviceCount: Int { Int(ct_cuda_device_count()) }

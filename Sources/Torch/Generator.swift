@@ -19,4 +19,16 @@ public final class Generator: @unchecked Sendable {
     public func reseed(_ seed: UInt64) throws {
         try check(ct_generator_set_seed(handle, seed))
     }
+
+    /// The generator's whole state as a uint8 CPU tensor: seed, position in the sequence and any cached normal
+    /// sample. Unlike the seed alone, it lets a resumed run continue the sequence exactly where it was saved.
+    public func state() throws -> Tensor {
+        try Tensor.make { ct_generator_get_state($0, handle) }
+    }
+
+    /// Continues from a state returned by ``state()`` (possibly in another process). The engine rejects a tensor
+    /// that is not a uint8 CPU tensor of its state size, so a foreign or truncated state is an error, not a crash.
+    public func restore(_ state: Tensor) throws {
+        try check(ct_generator_set_state(handle, state.handle))
+    }
 }

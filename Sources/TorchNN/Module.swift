@@ -134,7 +134,10 @@ open class Module {
     // MARK: - Modes
 
     /// Sets training mode on this module and every module below it.
-    public func train(_ on: Bool = true) {
+    ///
+    /// Open so that a model can keep parts of itself in evaluation mode whatever it is asked (frozen batch-norm
+    /// stages of a backbone): an override calls `super.train(on)`, then puts those parts back.
+    open func train(_ on: Bool = true) {
         training = on
         for (_, item) in items() {
             if case .module(let child) = item { child.train(on) }

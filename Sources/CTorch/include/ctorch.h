@@ -67,6 +67,12 @@ void ct_manual_seed(uint64_t seed);
 ct_status ct_generator_new(ct_generator *out, uint64_t seed);
 void ct_generator_free(ct_generator g);
 ct_status ct_generator_set_seed(ct_generator g, uint64_t seed);
+/// The generator's whole state (seed, position, cached normal samples) as a new uint8 CPU tensor. `g` may be NULL for
+/// the global CPU generator, which dropout and random calls without a generator use.
+ct_status ct_generator_get_state(ct_tensor *out, ct_generator g);
+/// Puts a state from ct_generator_get_state back (NULL: the global CPU generator). The engine rejects a state that is
+/// not a contiguous uint8 CPU tensor of its own state size.
+ct_status ct_generator_set_state(ct_generator g, ct_tensor state);
 
 // ---- handles and metadata (borrowing, cannot fail on a valid handle) ----
 void ct_free(ct_tensor t);

@@ -25,7 +25,20 @@ public final class AdamW: Optimizer {
             secondMoment = try Tensor.zeros(parameter.shape, dtype: parameter.dtype, device: parameter.device)
             step = 0
         }
+
+        init(firstMoment: Tensor, secondMoment: Tensor, step: Int) {
+            self.firstMoment = firstMoment
+            self.secondMoment = secondMoment
+            self.step = step
+        }
     }
+
+    /// The name of this optimizer in an exported ``OptimizerState``.
+    public static let kind = "AdamW"
+    /// Tensor slots of a parameter's state, named as in PyTorch's AdamW.
+    static let slots = ["exp_avg", "exp_avg_sq"]
+
+    private var hyperparameters: [String: Double] { ["beta1": beta1, "beta2": beta2, "eps": eps] }
 
     private var states: [ObjectIdentifier: State] = [:]
 
@@ -73,3 +86,37 @@ public final class AdamW: Optimizer {
     }
 }
 
+extension AdamW {
+    public func exportState(parameterKeys: [(key: String, tensor: Tensor)]) throws -> OptimizerState {
+        let table = try ParameterKeyTable(groups: groups, parameterKeys: parameterKeys)
+        var tensors: [String: Tensor] = [:]
+        var steps: [String: Int] = [:]
+        try withNoGrad {
+            for (key, parameter) in table.pairs(groups) {
+                guard let state = state(of: parameter) else { continue }
+                tensors["\(key).exp_avg"] = try state.firstMoment.clone()
+                tensors["\(key).exp_avg_sq"] = try state.secondMoment.clone()
+                steps[key] = state.step
+            }
+        }
+        let metadata = OptimizerState.Metadata(
+            kind: Self.kind, learningRate: learningRate, hyperparameters: hyperparameters,
+            groups: table.metadata(of: groups), steps: steps)
+        return OptimizerState(tensors: tensors, metadata: metadata)
+    }
+
+    public func importState(_ state: OptimizerState, parameterKeys: [(key: String, tensor: Tensor)]) throws {
+        let table = try ParameterKeyTable(groups: groups, parameterKeys: parameterKeys)
+        try state.validate(
+            kind: Self.kind, hyperparameters: hyperparameters, groups: groups, table: table, slots: Self.slots)
+        var restored: [ObjectIdentifier: State] = [:]
+        for (key, parameter) in table.pairs(groups) {
+            guard let step = state.metadata.steps[key] else { continue }
+            restored[ObjectIdentifier(parameter)] = State(
+                firstMoment: try state.copy("exp_avg", of: key, like: parameter),
+                secondMoment: try state.copy("exp_avg_sq", of: key, like: parameter), step: step)
+        }
+        states = restored
+        learningRate = state.metadata.learningRate
+    }
+}

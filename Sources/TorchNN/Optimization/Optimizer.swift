@@ -38,9 +38,28 @@ public protocol Optimizer: AnyObject {
     var groups: [ParameterGroup] { get }
     /// Applies one update to every parameter that has a gradient.
     func step() throws
+    /// The full state (per-parameter tensors, step counts, learning rate, settings) keyed by checkpoint keys.
+    /// `parameterKeys` must name every parameter of ``groups``; pass the model's `namedParameters()`. The tensors
+    /// are copies: later steps do not change an exported state.
+    func exportState(parameterKeys: [(key: String, tensor: Tensor)]) throws -> OptimizerState
+    /// Replaces the whole state with an exported one, matched by key, so that the next ``step()`` does exactly
+    /// what it would have done in the run that exported it. Everything is checked first — optimizer kind,
+    /// settings, groups, keys, shapes — and a mismatch throws a ``ModuleError`` naming it, leaving the optimizer
+    /// unchanged.
+    func importState(_ state: OptimizerState, parameterKeys: [(key: String, tensor: Tensor)]) throws
 }
 
 extension Optimizer {
+    /// The state keyed by `module`'s parameter keys (the optimizer's parameters must all belong to `module`).
+    public func exportState(for module: Module) throws -> OptimizerState {
+        try exportState(parameterKeys: module.namedParameters())
+    }
+
+    /// Imports a state keyed by `module`'s parameter keys.
+    public func importState(_ state: OptimizerState, for module: Module) throws {
+        try importState(state, parameterKeys: module.namedParameters())
+    }
+
     /// Clears every parameter's gradient (frees it, like PyTorch's set_to_none).
     public func zeroGrad() throws {
         for group in groups {

@@ -11,6 +11,18 @@ public final class SGD: Optimizer {
     public let dampening: Double
     public let nesterov: Bool
     private var buffers: [ObjectIdentifier: Tensor] = [:]
+    /// Updates applied to each parameter: which parameters have a momentum buffer, for an exported state.
+    private var steps: [ObjectIdentifier: Int] = [:]
+
+    /// The name of this optimizer in an exported ``OptimizerState``.
+    public static let kind = "SGD"
+
+    private var hyperparameters: [String: Double] {
+        ["momentum": momentum, "dampening": dampening, "nesterov": nesterov ? 1 : 0]
+    }
+
+    /// Tensor slots of a parameter's state, named as in PyTorch's SGD; plain SGD keeps none.
+    private var slots: [String] { momentum != 0 ? ["momentum_buffer"] : [] }
 
     public init(
         groups: [ParameterGroup], learningRate: Double, momentum: Double = 0, dampening: Double = 0,
@@ -41,6 +53,7 @@ public final class SGD: Optimizer {
                 let rate = learningRate * group.learningRateScale
                 for parameter in group.parameters {
                     guard var gradient = parameter.grad else { continue }
+                    steps[ObjectIdentifier(parameter), default: 0] += 1
                     if group.weightDecay != 0 { gradient = try gradient + parameter * group.weightDecay }
                     if momentum != 0 {
                         let id = ObjectIdentifier(parameter)
@@ -59,5 +72,42 @@ public final class SGD: Optimizer {
                 }
             }
         }
+    }
+}
+
+extension SGD {
+    public func exportState(parameterKeys: [(key: String, tensor: Tensor)]) throws -> OptimizerState {
+        let table = try ParameterKeyTable(groups: groups, parameterKeys: parameterKeys)
+        var tensors: [String: Tensor] = [:]
+        var counts: [String: Int] = [:]
+        try withNoGrad {
+            for (key, parameter) in table.pairs(groups) {
+                let id = ObjectIdentifier(parameter)
+                guard let count = steps[id] else { continue }
+                counts[key] = count
+                if let buffer = buffers[id] { tensors["\(key).momentum_buffer"] = try buffer.clone() }
+            }
+        }
+        let metadata = OptimizerState.Metadata(
+            kind: Self.kind, learningRate: learningRate, hyperparameters: hyperparameters,
+            groups: table.metadata(of: groups), steps: counts)
+        return OptimizerState(tensors: tensors, metadata: metadata)
+    }
+
+    public func importState(_ state: OptimizerState, parameterKeys: [(key: String, tensor: Tensor)]) throws {
+        let table = try ParameterKeyTable(groups: groups, parameterKeys: parameterKeys)
+        try state.validate(
+            kind: Self.kind, hyperparameters: hyperparameters, groups: groups, table: table, slots: slots)
+        var restoredBuffers: [ObjectIdentifier: Tensor] = [:]
+        var restoredSteps: [ObjectIdentifier: Int] = [:]
+        for (key, parameter) in table.pairs(groups) {
+            guard let count = state.metadata.steps[key] else { continue }
+            let id = ObjectIdentifier(parameter)
+            restoredSteps[id] = count
+            if momentum != 0 { restoredBuffers[id] = try state.copy("momentum_buffer", of: key, like: parameter) }
+        }
+        buffers = restoredBuffers
+        steps = restoredSteps
+        learningRate = state.metadata.learningRate
     }
 }
