@@ -72,14 +72,17 @@ let package = Package(
         .target(name: "CImageCodecs", dependencies: ["CJPEG", "CPNG", "CWebP"]),
         .target(name: "Imaging", dependencies: ["CImageCodecs", "Torch"]),
         .target(name: "Tokenization"),
-        .target(name: "BriVLData", dependencies: ["Torch", "Imaging", "Tokenization"]),
+        // gzip, for datasets shipped as .gz files (Fashion-MNIST's idx files).
+        .systemLibrary(
+            name: "CZlib", path: "Sources/SystemLibraries/CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
+        .target(name: "BriVLData", dependencies: ["Torch", "Imaging", "Tokenization", "CZlib"]),
         // The model: towers, pooling, losses, checkpoints.
         .target(name: "BriVL", dependencies: ["Torch", "TorchNN", "Tokenization"]),
         // Pretraining: the training loop, its configuration, checkpoints and metrics.
         .target(name: "BriVLTraining", dependencies: ["BriVL", "BriVLData", "Torch", "TorchNN", "Tokenization", "Imaging"]),
         // Benchmarks printing machine-readable lines; run through `brivl bench`.
         .target(
-            name: "Benchmarks", dependencies: ["CTorch", "Torch", "TorchNN", "Imaging", "Tokenization", "BriVLData"]),
+            name: "Benchmarks", dependencies: ["CTorch", "Torch", "TorchNN", "Imaging", "Tokenization", "BriVLData", "BriVL"]),
         .executableTarget(
             name: "brivl",
             dependencies: [

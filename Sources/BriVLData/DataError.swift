@@ -11,6 +11,8 @@ public enum DataError: Error, CustomStringConvertible, Equatable {
     case invalidSample(key: String, reason: String)
     /// A line of a caption or index file is malformed.
     case invalidRecord(file: String, line: Int, reason: String)
+    /// A file is not what it should be (wrong magic number, sizes that disagree, data cut short).
+    case invalidFile(file: String, reason: String)
     case invalidConfiguration(String)
     /// A loader cursor saved by a run with another plan (shards, seed, mode, ranks).
     case cursorMismatch(String)
@@ -30,6 +32,7 @@ public enum DataError: Error, CustomStringConvertible, Equatable {
         case .corruptHeader(let file, let offset, let reason): return "\(file): corrupt tar header at byte \(offset): \(reason)"
         case .invalidSample(let key, let reason): return "sample \(key): \(reason)"
         case .invalidRecord(let file, let line, let reason): return "\(file):\(line): \(reason)"
+        case .invalidFile(let file, let reason): return "\(file): \(reason)"
         case .invalidConfiguration(let message): return "invalid configuration: \(message)"
         case .cursorMismatch(let message): return message
         case .noUsableSamples(let message): return message

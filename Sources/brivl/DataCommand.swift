@@ -6,7 +6,8 @@ import Imaging
 extension BriVL {
     struct DataCommands: ParsableCommand {
         static let configuration = CommandConfiguration(
-            commandName: "data", abstract: "Look into datasets.", subcommands: [Inspect.self])
+            commandName: "data", abstract: "Look into datasets, or generate one.",
+            subcommands: [Inspect.self, FashionCaptions.self])
     }
 
     struct Inspect: ParsableCommand {
@@ -69,6 +70,91 @@ extension BriVL {
                 let bar = String(repeating: "█", count: max(1, row.count * 40 / largest))
                 print("  \(String(row.lower).leftPad(9))–\(String(row.upper).padding(toLength: 9, withPad: " ", startingAt: 0)) \(bar) \(row.count)")
             }
+        }
+    }
+}
+
+extension BriVL {
+    struct FashionCaptions: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "fashion-captions",
+            abstract: "Generate a Chinese–English caption corpus from Fashion-MNIST.",
+            discussion: """
+                Each image holds 1–3 clothing items at named places of a 3×3 layout, scaled and tinted in named \
+                colours, captioned from templates in Chinese and English (左上角有一件红色的连衣裙… / a red dress in \
+                the top left…). Some templates, colours and pairs of places are held out of train/ and appear only in \
+                test/, whose records name the held-out factors they use, so that evaluation measures generalisation \
+                rather than memorised strings. zero-shot/ holds single items with their class label; classes.json has \
+                the class names and prompt templates, corpus.json the counts and the held-out factors. The same seed \
+                gives the same corpus. Needs the dataset-fashion-mnist package (or the idx files in --source).
+                """)
+
+        @Option(name: .shortAndLong, help: "Output folder (train/, test/, zero-shot/, classes.json, corpus.json).")
+        var output: String
+
+        @Option(help: "Folder with Fashion-MNIST's idx files, .gz or not.")
+        var source: String = FashionMNIST.defaultDirectory
+
+        @Option(help: "Training pairs (items from Fashion-MNIST's training images).")
+        var train: Int = 20_000
+
+        @Option(help: "Retrieval test pairs (items from the test images).")
+        var test: Int = 2_000
+
+        @Option(help: "Single-item images for zero-shot classification (items from the test images).")
+        var zeroShot: Int = 1_000
+
+        @Option(help: "Side of the square images in pixels.")
+        var imageSize: Int = 64
+
+        @Option(help: "Seed; the same seed gives the same corpus.")
+        var seed: UInt64 = 0
+
+        @Option(help: "Samples per shard.")
+        var samplesPerShard: Int = 1_000
+
+        func validate() throws {
+            for (name, value) in [("--train", train), ("--test", test), ("--zero-shot", zeroShot)] where value < 0 {
+                throw ValidationError("\(name) must not be negative, got \(value)")
+            }
+            if train + test + zeroShot == 0 { throw ValidationError("nothing to generate: every count is 0") }
+            if imageSize < 24 { throw ValidationError("--image-size must be at least 24, got \(imageSize)") }
+            if samplesPerShard < 1 { throw ValidationError("--samples-per-shard must be at least 1") }
+        }
+
+        func run() throws {
+            let corpus = FashionCaptionCorpus(
+                .init(
+                    sourceDirectory: source, outputDirectory: output, trainSamples: train, testSamples: test,
+                    zeroShotSamples: zeroShot, composer: .init(imageSize: imageSize, seed: seed),
+                    samplesPerShard: samplesPerShard))
+            let start = Date()
+            let progress = ProgressBar("composing")
+            var written = 0
+            let manifest = try corpus.run { done, total in
+                written = done
+                progress.update(done, total: total)
+            }
+            progress.finish(written)
+            let seconds = Date().timeIntervalSince(start)
+            print("corpus          \(output) (seed \(manifest.seed), \(manifest.imageSize)×\(manifest.imageSize) px)")
+            for split in FashionCaptionSplit.allCases {
+                guard let entry = manifest.splits[split.rawValue] else { continue }
+                let megabytes = String(format: "%.1f MB", Double(entry.bytes) / 1_000_000)
+                var line = "\(split.rawValue.padding(toLength: 15, withPad: " ", startingAt: 0)) \(entry.samples) samples in "
+                    + "\(entry.shards) shard(s), \(megabytes), items from \(entry.source)"
+                if split != .train { line += ", \(entry.samplesUsingReserved) using held-out factors" }
+                print(line)
+            }
+            let reserved = manifest.reserved
+            let templates = (reserved.chineseTemplates + reserved.englishTemplates).joined(separator: ", ")
+            print("held out        templates \(templates); colours \(reserved.colours.joined(separator: ", ")); "
+                + "layouts \(reserved.layouts.joined(separator: ", "))")
+            if let test = manifest.splits[FashionCaptionSplit.test.rawValue], !test.reservedUse.isEmpty {
+                print("test use        " + test.reservedUse.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }
+                    .joined(separator: ", "))
+            }
+            print(String(format: "time            %.1f s", seconds))
         }
     }
 }

@@ -40,40 +40,74 @@ public struct InBatchContrastiveLoss: Sendable {
 
 /// MoCo's cross-modal loss as BriVL uses it: each image query is scored against its momentum text key (the positive)
 /// and the text queue (negatives), and each text query against its momentum image key and the image queue; the loss
-/// is the sum of the two cross-entropies, at a fixed temperature (BriVL: 0.07).
+/// is the sum of the two cross-entropies.
+///
+/// The temperature is fixed (BriVL: 0.07) unless a learnable log-scale is passed. With a distillation weight α > 0
+/// the targets are ALBEF's momentum distillation: α·softmax(the momentum keys' own scores over the same columns) +
+/// (1 − α)·one-hot(positive), so near-duplicates in the queue stop being pushed away as hard negatives.
 public struct MomentumContrastiveLoss: Sendable {
     public var temperature: Double
+    /// Upper bound of 1/τ when the scale is learnable.
+    public var maximumScale: Double
 
-    public init(temperature: Double = 0.07) throws {
+    public init(temperature: Double = 0.07, maximumScale: Double = 100) throws {
         guard temperature > 0 else { throw ModelError.invalidConfiguration("temperature must be positive") }
         self.temperature = temperature
+        self.maximumScale = maximumScale
     }
 
     /// - Parameters:
     ///   - imageQueries, textQueries: [batch, dim], L2-normalised, from the trained towers
     ///   - imageKeys, textKeys: [batch, dim], L2-normalised, from the momentum towers (no gradient flows into them)
     ///   - imageQueue, textQueue: [K, dim] keys of earlier batches
+    ///   - logScale: a scalar log(1/τ) to learn the temperature; nil uses the fixed ``temperature``
+    ///   - distillation: α in [0, 1], the weight of the momentum towers' soft targets
     public func callAsFunction(
         imageQueries: Tensor, textQueries: Tensor, imageKeys: Tensor, textKeys: Tensor, imageQueue: Tensor,
-        textQueue: Tensor
+        textQueue: Tensor, logScale: Tensor? = nil, distillation: Double = 0
     ) throws -> ContrastiveLossOutput {
-        let imageToText = try crossEntropy(queries: imageQueries, positives: textKeys.detach(), queue: textQueue.detach())
-        let textToImage = try crossEntropy(queries: textQueries, positives: imageKeys.detach(), queue: imageQueue.detach())
+        guard (0...1).contains(distillation) else {
+            throw ModelError.invalidConfiguration("the distillation weight \(distillation) is not in [0, 1]")
+        }
+        let scale = try logScale.map { try $0.exp().clamped(max: maximumScale) } ?? Tensor(scalar: 1 / temperature)
+        let imageKeys = try imageKeys.detach()
+        let textKeys = try textKeys.detach()
+        let imageToText = try crossEntropy(
+            queries: imageQueries, positives: textKeys, queue: textQueue.detach(), scale: scale,
+            teacher: distillation > 0 ? imageKeys : nil, distillation: distillation)
+        let textToImage = try crossEntropy(
+            queries: textQueries, positives: imageKeys, queue: imageQueue.detach(), scale: scale,
+            teacher: distillation > 0 ? textKeys : nil, distillation: distillation)
         return ContrastiveLossOutput(
             loss: try imageToText + textToImage, imageToText: imageToText, textToImage: textToImage,
-            scale: 1 / temperature)
+            scale: try scale.item())
     }
 
-    /// −log softmax of the positive among [positive | queue], with logits q·k/τ.
-    private func crossEntropy(queries: Tensor, positives: Tensor, queue: Tensor) throws -> Tensor {
+    /// −Σ target · log softmax over [positive | queue], with logits q·k·scale; the target is one-hot on the
+    /// positive, mixed with the teacher's softmax over the same columns when a teacher is given.
+    private func crossEntropy(
+        queries: Tensor, positives: Tensor, queue: Tensor, scale: Tensor, teacher: Tensor?, distillation: Double
+    ) throws -> Tensor {
         guard queries.shape == positives.shape, queue.rank == 2, queue.size(1) == queries.size(1) else {
             throw ModelError.invalidInput(
                 "queries \(queries.shape), keys \(positives.shape) and queue \(queue.shape) do not fit together")
         }
+        let logits = try Self.scores(queries, positives: positives, queue: queue) * scale
+        let labels = try Tensor.zeros([queries.size(0)], dtype: .int64, device: queries.device)
+        guard let teacher else { return try Functional.crossEntropy(logits: logits, targets: labels) }
+        let soft = try withNoGrad {
+            let teacherProbabilities = try (Self.scores(teacher, positives: positives, queue: queue) * scale.detach())
+                .softmax(dimension: 1)
+            let oneHot = try labels.oneHot(classes: logits.size(1)).to(dtype: logits.dtype)
+            return try teacherProbabilities * distillation + oneHot * (1 - distillation)
+        }
+        return try Functional.crossEntropy(logits: logits, targets: soft)
+    }
+
+    /// [batch, 1 + K]: each row's score with its positive, then with every queued key.
+    private static func scores(_ queries: Tensor, positives: Tensor, queue: Tensor) throws -> Tensor {
         let positive = try (queries * positives).sum(dimension: 1, keepDimensions: true)
         let negatives = try queries.matmul(queue.transposed())
-        let logits = try Tensor.cat([positive, negatives], dimension: 1) / temperature
-        let labels = try Tensor.zeros([queries.size(0)], dtype: .int64, device: queries.device)
-        return try Functional.crossEntropy(logits: logits, targets: labels)
+        return try Tensor.cat([positive, negatives], dimension: 1)
     }
 }

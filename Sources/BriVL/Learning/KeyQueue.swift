@@ -29,6 +29,16 @@ public final class KeyQueue {
         self.position = position
     }
 
+    /// Puts back a checkpoint's keys and write position (same shape required).
+    public func restore(keys saved: Tensor, position: Int) throws {
+        guard saved.shape == keys.shape, (0..<capacity).contains(position) else {
+            throw ModelError.invalidConfiguration(
+                "a saved queue of \(saved.shape) at \(position) does not fit this queue of \(keys.shape)")
+        }
+        try withNoGrad { try keys.copyInPlace(from: saved) }
+        self.position = position
+    }
+
     /// Overwrites the oldest keys with `batch` [B, dim] (detached), B dividing K.
     public func enqueue(_ batch: Tensor) throws {
         let size = batch.size(0)

@@ -1,0 +1,29 @@
+/// The text tower: a BERT encoder and the embedding head over its token states.
+public struct TextTowerConfiguration: Codable, Sendable, Equatable {
+    public var bert: BertConfiguration
+    public var head: EmbeddingHeadConfiguration
+    /// Tokens per caption, [CLS] and [SEP] included.
+    public var maxLength: Int
+
+    enum CodingKeys: String, CodingKey {
+        case bert, head
+        case maxLength = "max_length"
+    }
+
+    public init(bert: BertConfiguration, head: EmbeddingHeadConfiguration, maxLength: Int) {
+        self.bert = bert
+        self.head = head
+        self.maxLength = maxLength
+    }
+
+    public func validate() throws {
+        guard maxLength >= 2, maxLength <= bert.maxPositions else {
+            throw ModelError.invalidConfiguration(
+                "max_length \(maxLength) must be in 2...\(bert.maxPositions) (the encoder's positions)")
+        }
+        guard head.inputSize == bert.hiddenSize else {
+            throw ModelError.invalidConfiguration(
+                "the text head reads \(head.inputSize)-wide vectors but BERT's hidden size is \(bert.hiddenSize)")
+        }
+    }
+}

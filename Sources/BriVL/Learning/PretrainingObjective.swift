@@ -1,0 +1,239 @@
+import Foundation
+import Torch
+import TorchNN
+
+/// The figures of one step's objective.
+public struct ObjectiveMetrics: Sendable, Equatable {
+    /// The minimised total.
+    public var loss: Double
+    public var contrastive: Double
+    public var imageToText: Double
+    public var textToImage: Double
+    /// The MLM loss (nil when MLM is off or no token was masked).
+    public var maskedLanguageModel: Double?
+    /// 1/τ used this step.
+    public var logitScale: Double
+    /// α used this step.
+    public var distillation: Double
+}
+
+/// The token ids MLM needs from the tokenizer's vocabulary.
+public struct MaskingVocabulary: Sendable {
+    public var maskID: Int
+    /// Never masked: [CLS], [SEP], [PAD] and the like.
+    public var specialIDs: Set<Int>
+    public var size: Int
+
+    public init(maskID: Int, specialIDs: Set<Int>, size: Int) {
+        self.maskID = maskID
+        self.specialIDs = specialIDs
+        self.size = size
+    }
+}
+
+/// One batch's pretraining objective: contrastive loss (in-batch or MoCo with queues and optional distillation)
+/// plus optional MLM, with gradients left on the parameters for the optimizer.
+///
+/// MoCo's order is kept: the momentum towers first follow the trained towers (EMA), then encode the batch's keys;
+/// after the backward pass the keys are enqueued, so a batch never meets its own keys among the negatives.
+/// With ``ObjectiveConfiguration/gradientCacheChunk`` set, the towers see the batch in chunks (see
+/// ``GradientCache``) and the parameter gradients equal those of the whole batch at once.
+public final class PretrainingObjective {
+    public let configuration: ObjectiveConfiguration
+    public let model: BriVLModel
+    public let momentumTowers: MomentumTowers?
+    public let imageQueue: KeyQueue?
+    public let textQueue: KeyQueue?
+    public let maskedLanguageModelHead: MaskedLanguageModelHead?
+    let masking: MaskingVocabulary?
+    let inBatchLoss: InBatchContrastiveLoss
+    let momentumLoss: MomentumContrastiveLoss
+
+    public init(
+        model: BriVLModel, configuration: ObjectiveConfiguration, batchSize: Int, masking: MaskingVocabulary? = nil,
+        generator: Generator? = nil
+    ) throws {
+        try configuration.validate(batchSize: batchSize)
+        self.configuration = configuration
+        self.model = model
+        let dimension = model.configuration.embeddingSize
+        if configuration.contrast == .momentum {
+            momentumTowers = try MomentumTowers(copying: model)
+            // Queues live with the model: same device, same precision.
+            let (device, dtype) = (model.logitScale.device, model.logitScale.dtype)
+            func queue() throws -> KeyQueue {
+                let fresh = try KeyQueue(capacity: configuration.queueSize, dimension: dimension, generator: generator)
+                return try KeyQueue(keys: fresh.keys.to(device: device, dtype: dtype), position: 0)
+            }
+            imageQueue = try queue()
+            textQueue = try queue()
+        } else {
+            momentumTowers = nil
+            imageQueue = nil
+            textQueue = nil
+        }
+        if configuration.maskedLanguageModelWeight > 0 {
+            guard let masking else {
+                throw ModelError.invalidConfiguration("MLM needs the tokenizer's [MASK] and special token ids")
+            }
+            let bert = model.configuration.text.bert
+            guard masking.size == bert.vocabularySize else {
+                throw ModelError.invalidConfiguration(
+                    "the tokenizer has \(masking.size) entries but the text encoder \(bert.vocabularySize)")
+            }
+            let head = try MaskedLanguageModelHead(
+                hiddenSize: bert.hiddenSize, vocabularySize: bert.vocabularySize, layerNormEps: bert.layerNormEps,
+                generator: generator)
+            try head.to(device: model.logitScale.device, dtype: model.logitScale.dtype)
+            maskedLanguageModelHead = head
+        } else {
+            maskedLanguageModelHead = nil
+        }
+        self.masking = masking
+        inBatchLoss = InBatchContrastiveLoss(maximumScale: model.configuration.maximumLogitScale)
+        momentumLoss = try MomentumContrastiveLoss(
+            temperature: configuration.fixedTemperature, maximumScale: model.configuration.maximumLogitScale)
+    }
+
+    /// The modules whose parameters the optimizer updates (the model, and the MLM head when MLM is on).
+    public var trainedModules: [Module] { [model] + (maskedLanguageModelHead.map { [$0] } ?? []) }
+
+    /// Runs forward and backward for one batch; gradients accumulate on the parameters.
+    /// - Parameters:
+    ///   - step: the optimizer step this batch belongs to (ramps α)
+    ///   - seed: draws of this step (MLM masking); the same seed gives the same masks
+    public func accumulateGradients(
+        images: Tensor, tokenIDs: Tensor, attentionMask: Tensor, step: Int, seed: UInt64
+    ) throws -> ObjectiveMetrics {
+        let batch = images.size(0)
+        guard tokenIDs.size(0) == batch, attentionMask.shape == tokenIDs.shape else {
+            throw ModelError.invalidInput(
+                "images \(images.shape), token ids \(tokenIDs.shape) and mask \(attentionMask.shape) disagree")
+        }
+        let alpha = configuration.distillationWeight(atStep: step)
+        var keys: (image: Tensor, text: Tensor)?
+        if let momentumTowers {
+            try momentumTowers.update(from: model, momentum: configuration.momentum)
+            keys = try encodeKeys(momentumTowers, images: images, tokenIDs: tokenIDs, attentionMask: attentionMask)
+        }
+        let masked = try drawMasks(tokenIDs: tokenIDs, attentionMask: attentionMask, seed: seed)
+
+        let contrastive: ContrastiveLossOutput
+        var mlmLoss: Double?
+        if let chunk = configuration.gradientCacheChunk, chunk < batch {
+            let cache = GradientCache(chunkSize: chunk)
+            var result: ContrastiveLossOutput?
+            let mlm = try cache.accumulate(
+                batchSize: batch,
+                encoders: [
+                    { range, _ in (try self.model.encodeImage(images.rows(range)), nil) },
+                    { range, extras in
+                        let embedding = try self.model.encodeText(
+                            tokenIDs: tokenIDs.rows(range), attentionMask: attentionMask.rows(range))
+                        guard extras, let masked else { return (embedding, nil) }
+                        let extra = try self.maskedLanguageModelLoss(masked, rows: range)
+                        return (embedding, try extra * self.configuration.maskedLanguageModelWeight)
+                    },
+                ],
+                buffersOf: [model],
+                loss: { embeddings in
+                    let output = try self.contrastiveLoss(image: embeddings[0], text: embeddings[1], keys: keys, alpha: alpha)
+                    result = output
+                    return output.loss
+                })
+            contrastive = result!
+            if masked != nil { mlmLoss = mlm / configuration.maskedLanguageModelWeight }
+        } else {
+            let image = try model.encodeImage(images)
+            let text = try model.encodeText(tokenIDs: tokenIDs, attentionMask: attentionMask)
+            contrastive = try contrastiveLoss(image: image, text: text, keys: keys, alpha: alpha)
+            var total = contrastive.loss
+            if let masked {
+                let loss = try maskedLanguageModelLoss(masked, rows: 0..<batch)
+                mlmLoss = try loss.item()
+                total = try total + loss * configuration.maskedLanguageModelWeight
+            }
+            try total.backward()
+        }
+        if let keys {
+            try imageQueue!.enqueue(keys.image)
+            try textQueue!.enqueue(keys.text)
+        }
+        let contrastiveValue = try contrastive.loss.item() as Double
+        return ObjectiveMetrics(
+            loss: contrastiveValue + (mlmLoss ?? 0) * configuration.maskedLanguageModelWeight,
+            contrastive: contrastiveValue, imageToText: try contrastive.imageToText.item(),
+            textToImage: try contrastive.textToImage.item(), maskedLanguageModel: mlmLoss,
+            logitScale: contrastive.scale, distillation: alpha)
+    }
+
+    // MARK: - Parts
+
+    private func contrastiveLoss(image: Tensor, text: Tensor, keys: (image: Tensor, text: Tensor)?, alpha: Double)
+        throws -> ContrastiveLossOutput
+    {
+        guard let keys, let imageQueue, let textQueue else {
+            return try inBatchLoss(image: image, text: text, logScale: model.logitScale)
+        }
+        // The queues change in place after the backward pass; the graph keeps copies of what it used.
+        return try momentumLoss(
+            imageQueries: image, textQueries: text, imageKeys: keys.image, textKeys: keys.text,
+            imageQueue: imageQueue.keys.clone(), textQueue: textQueue.keys.clone(),
+            logScale: configuration.learnableTemperature ? model.logitScale : nil, distillation: alpha)
+    }
+
+    private func encodeKeys(_ towers: MomentumTowers, images: Tensor, tokenIDs: Tensor, attentionMask: Tensor) throws
+        -> (image: Tensor, text: Tensor)
+    {
+        guard let chunk = configuration.gradientCacheChunk, chunk < images.size(0) else {
+            return try towers.keys(images: images, tokenIDs: tokenIDs, attentionMask: attentionMask)
+        }
+        var imageKeys: [Tensor] = []
+        var textKeys: [Tensor] = []
+        for range in GradientCache.chunks(of: images.size(0), size: chunk) {
+            let keys = try towers.keys(
+                images: images.rows(range), tokenIDs: tokenIDs.rows(range), attentionMask: attentionMask.rows(range))
+            imageKeys.append(keys.image)
+            textKeys.append(keys.text)
+        }
+        return (try Tensor.cat(imageKeys), try Tensor.cat(textKeys))
+    }
+
+    private func drawMasks(tokenIDs: Tensor, attentionMask: Tensor, seed: UInt64) throws -> MaskedTokens? {
+        guard maskedLanguageModelHead != nil, let masking else { return nil }
+        let masked = try MaskedTokens.draw(
+            tokenIDs: tokenIDs, attentionMask: attentionMask, maskID: masking.maskID, vocabularySize: masking.size,
+            specialIDs: masking.specialIDs, probability: configuration.maskingProbability, seed: seed)
+        return masked.count > 0 ? masked : nil
+    }
+
+    /// The MLM cross-entropy of the masked positions falling in `rows`, summed and divided by the batch's total
+    /// number of masked positions, so chunks add up to the batch mean.
+    private func maskedLanguageModelLoss(_ masked: MaskedTokens, rows: Range<Int>) throws -> Tensor {
+        guard let head = maskedLanguageModelHead else { throw ModelError.invalidConfiguration("MLM is off") }
+        let length = masked.tokenIDs.size(1)
+        let positions = try masked.positions.to(device: .cpu).toArray(Int64.self)
+        let lower = Int64(rows.lowerBound * length)
+        let upper = Int64(rows.upperBound * length)
+        let selected = positions.indices.filter { positions[$0] >= lower && positions[$0] < upper }
+        let device = masked.tokenIDs.device
+        guard !selected.isEmpty else { return try Tensor.zeros([], device: device) }
+        let local = try Tensor(selected.map { positions[$0] - lower }, shape: [selected.count]).to(device: device)
+        let labels = try masked.labels.indexSelect(
+            dimension: 0, index: Tensor(selected.map { Int64($0) }, shape: [selected.count]).to(device: device))
+        let text = model.textTower
+        let hidden = try text.bert(masked.tokenIDs.rows(rows), attentionMask: masked.attentionMask.rows(rows))
+            .lastHiddenState
+        let states = try hidden.reshaped([-1, hidden.size(2)]).indexSelect(dimension: 0, index: local)
+        let logits = try head(states, wordEmbeddings: text.bert.embeddings.wordEmbeddings.weight)
+        let sum = try Functional.crossEntropy(logits: logits, targets: labels, reduction: .sum)
+        return try sum / Double(masked.count)
+    }
+}
+
+extension Tensor {
+    /// Rows `range` of the first dimension (a view).
+    func rows(_ range: Range<Int>) throws -> Tensor {
+        try narrowed(dimension: 0, start: range.lowerBound, length: range.count)
+    }
+}

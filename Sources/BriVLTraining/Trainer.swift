@@ -1,0 +1,300 @@
+import BriVL
+import BriVLData
+import Foundation
+import Imaging
+import Tokenization
+import Torch
+import TorchNN
+
+/// What the trainer reports after every step, for progress displays.
+public struct TrainingProgress: Sendable {
+    public var step: Int
+    public var totalSteps: Int
+    public var loss: Double
+    public var temperature: Double
+    public var pairsPerSecond: Double
+    public var elapsedSeconds: Double
+}
+
+/// A pretraining run in an output folder: `training.json`, `metrics.jsonl`, `curves.svg`, `vocab.txt` and
+/// `checkpoints/step-…/`.
+///
+/// The run is deterministic on the CPU for a seed: model initialisation, data order and augmentation, masking
+/// and dropout all derive from it, and a checkpoint holds every piece of state that changes (weights, momentum
+/// towers, queues, optimizer moments, random state, loader cursor), so a run resumed from a checkpoint continues
+/// with exactly the losses it would have had.
+public final class Trainer {
+    public let configuration: TrainingConfiguration
+    public let outputDirectory: String
+    public let model: BriVLModel
+    public let objective: PretrainingObjective
+    public let tokenizer: BertTokenizer
+    let optimizer: AdamW
+    let schedule: WarmupCosineSchedule
+    let checkpoints: CheckpointDirectory
+    public let metrics: MetricsLog
+    /// Completed optimizer steps.
+    public internal(set) var step = 0
+    var cursor: LoaderCursor?
+    private var validationSet: EvaluationSet?
+    private var zeroShotSet: ZeroShotSet?
+    /// Called after every step.
+    public var onProgress: ((TrainingProgress) -> Void)?
+    /// Called with messages worth a line of their own (resume, validation, checkpoints).
+    public var onMessage: ((String) -> Void)?
+
+    public var configurationPath: String { Self.configurationPath(in: outputDirectory) }
+    public static func configurationPath(in directory: String) -> String {
+        (directory as NSString).appendingPathComponent("training.json")
+    }
+
+    /// Prepares a run. With `resume`, the latest complete checkpoint in the folder is restored; without it, a folder
+    /// that already holds checkpoints is refused (pass `resume` or choose another folder).
+    public init(configuration given: TrainingConfiguration, outputDirectory: String, resume: Bool) throws {
+        var configuration = given
+        let fileManager = FileManager.default
+        try fileManager.createDirectory(atPath: outputDirectory, withIntermediateDirectories: true)
+        let vocabularyCopy = (outputDirectory as NSString).appendingPathComponent("vocab.txt")
+        let vocabularyPath = fileManager.fileExists(atPath: vocabularyCopy) ? vocabularyCopy : configuration.data.vocabulary
+        let vocabulary: Vocabulary
+        do {
+            vocabulary = try Vocabulary(contentsOfFile: vocabularyPath)
+        } catch {
+            throw TrainingError.invalidConfiguration("cannot read the vocabulary \(vocabularyPath): \(error)")
+        }
+        configuration.model.text.bert.vocabularySize = vocabulary.count
+        try configuration.validate()
+        let checkpoints = try CheckpointDirectory(
+            root: (outputDirectory as NSString).appendingPathComponent("checkpoints"),
+            keepLast: configuration.run.keepCheckpoints)
+        let latest = try checkpoints.latest()
+        if latest != nil && !resume {
+            throw TrainingError.invalidConfiguration(
+                "\(outputDirectory) already holds checkpoints; resume it or train into another folder")
+        }
+        if !fileManager.fileExists(atPath: vocabularyCopy) {
+            try fileManager.copyItem(atPath: configuration.data.vocabulary, toPath: vocabularyCopy)
+        }
+        try configuration.encodedJSON().write(to: URL(fileURLWithPath: Self.configurationPath(in: outputDirectory)), options: .atomic)
+
+        self.configuration = configuration
+        self.outputDirectory = outputDirectory
+        self.checkpoints = checkpoints
+        tokenizer = try BertTokenizer(vocabulary: vocabulary, configuration: .chineseCLIP)
+
+        // Everything random at start-up draws from generators seeded by the run's seed.
+        Engine.seed(configuration.run.seed)
+        let initialization = try Generator(seed: configuration.run.seed)
+        model = try BriVLModel(configuration.model, generator: initialization)
+        if let frozen = configuration.optimization.frozenImageStages { try model.imageTower.resnet?.setFrozenStages(frozen) }
+        if let layers = configuration.optimization.trainableTextLayers {
+            try model.textTower.freezeBERT(keepingLastLayers: layers)
+        }
+        objective = try PretrainingObjective(
+            model: model, configuration: configuration.objective, batchSize: configuration.data.batchSize,
+            masking: MaskingVocabulary(
+                maskID: tokenizer.maskID,
+                specialIDs: [tokenizer.classificationID, tokenizer.separatorID, tokenizer.paddingID],
+                size: vocabulary.count),
+            generator: initialization)
+        let groups = objective.trainedModules.flatMap {
+            ParameterGroup.decayGroups(for: $0, weightDecay: configuration.optimization.weightDecay)
+        }
+        let settings = configuration.optimization
+        optimizer = try AdamW(
+            groups: groups, learningRate: settings.learningRate, betas: (settings.beta1, settings.beta2),
+            eps: settings.eps)
+        schedule = WarmupCosineSchedule(
+            peak: settings.learningRate, warmupSteps: settings.warmupSteps, totalSteps: configuration.run.steps)
+
+        let metricsPath = (outputDirectory as NSString).appendingPathComponent("metrics.jsonl")
+        metrics = try MetricsLog(path: metricsPath, keepingThrough: latest?.step ?? 0)
+        if let latest {
+            try restore(from: latest)
+        }
+    }
+
+    // MARK: - Running
+
+    /// Trains until the configured number of steps, `stopAfter` steps of this call, or `shouldStop` says so; then
+    /// validates and writes a final checkpoint.
+    @discardableResult
+    public func run(stopAfter stepLimit: Int? = nil, shouldStop: () -> Bool = { false }) throws -> ValidationRecord? {
+        let total = configuration.run.steps
+        guard step < total else { return nil }
+        let loader = try makeLoader()
+        defer { loader.close() }
+        let batchSize = configuration.data.batchSize
+        let start = Date()
+        let firstStep = step
+        var windowStart = Date()
+        var windowPairs = 0
+        var lastValidation: ValidationRecord?
+        model.train()
+        while step < total, stepLimit.map({ step - firstStep < $0 }) ?? true, !shouldStop() {
+            guard let batch = try loader.next() else {
+                throw TrainingError.data("the training loader ran dry at step \(step)")
+            }
+            let record = try trainStep(batch)
+            cursor = batch.cursor
+            step += 1
+            windowPairs += batchSize
+            let now = Date()
+            let elapsed = now.timeIntervalSince(start)
+            let rate = Double(windowPairs) / Swift.max(now.timeIntervalSince(windowStart), 1e-9)
+            if step % configuration.run.logEvery == 0 || step == total {
+                var logged = record
+                logged.pairsPerSecond = rate
+                logged.elapsedSeconds = elapsed
+                try metrics.append(logged)
+                windowStart = now
+                windowPairs = 0
+            }
+            onProgress?(
+                TrainingProgress(
+                    step: step, totalSteps: total, loss: record.loss, temperature: record.temperature,
+                    pairsPerSecond: Double((step - firstStep) * batchSize) / Swift.max(elapsed, 1e-9),
+                    elapsedSeconds: elapsed))
+            let validateEvery = configuration.run.validateEvery
+            if validateEvery > 0, step % validateEvery == 0, step < total {
+                lastValidation = try validate()
+            }
+            if step % configuration.run.checkpointEvery == 0 || step == total {
+                try saveCheckpoint()
+            }
+        }
+        if step == total || shouldStop() {
+            if lastValidation?.step != step { lastValidation = try validate() }
+            if !checkpoints.contains(step: step) { try saveCheckpoint() }
+        }
+        try writePlot()
+        return lastValidation
+    }
+
+    /// One optimizer step on a batch.
+    func trainStep(_ batch: Batch) throws -> StepRecord {
+        let learningRate = schedule.learningRate(at: step)
+        optimizer.learningRate = learningRate
+        try optimizer.zeroGrad()
+        let seed = Self.mix(configuration.run.seed, UInt64(step))
+        let output = try objective.accumulateGradients(
+            images: batch.images, tokenIDs: batch.tokenIDs, attentionMask: batch.attentionMask, step: step, seed: seed)
+        guard output.loss.isFinite else {
+            throw TrainingError.data("the loss became \(output.loss) at step \(step + 1); lower the learning rate")
+        }
+        let parameters = objective.trainedModules.flatMap { $0.trainableParameters() }
+        let norm: Double
+        if let clip = configuration.optimization.gradientClip {
+            norm = try clipGradientNorm(parameters, maxNorm: clip)
+        } else {
+            norm = try clipGradientNorm(parameters, maxNorm: .infinity)
+        }
+        try optimizer.step()
+        // CLIP keeps the learnable temperature within bounds after each step.
+        try withNoGrad {
+            let bound = Foundation.log(configuration.model.maximumLogitScale)
+            try model.logitScale.copyInPlace(from: model.logitScale.clamped(min: 0, max: bound))
+        }
+        return StepRecord(
+            step: step + 1, loss: output.loss, contrastiveLoss: output.contrastive, imageToTextLoss: output.imageToText,
+            textToImageLoss: output.textToImage, maskedLanguageModelLoss: output.maskedLanguageModel,
+            temperature: 1 / output.logitScale, learningRate: learningRate, gradientNorm: norm,
+            distillation: output.distillation, pairsPerSecond: 0, elapsedSeconds: 0)
+    }
+
+    private func makeLoader() throws -> DataLoader {
+        let data = configuration.data
+        var loaderConfiguration = LoaderConfiguration(shards: try LoaderConfiguration.discoverShards(in: data.trainShards))
+        loaderConfiguration.batchSize = data.batchSize
+        loaderConfiguration.seed = configuration.run.seed
+        loaderConfiguration.shuffleBufferSize = data.shuffleBufferSize
+        loaderConfiguration.workerThreads = data.workerThreads
+        loaderConfiguration.imageSize = configuration.model.image.imageSize
+        loaderConfiguration.maxTextLength = configuration.model.text.maxLength
+        loaderConfiguration.caption = .random
+        loaderConfiguration.dropLast = true
+        let decoder = try ImagingSampleDecoder.training(
+            size: configuration.model.image.imageSize, scale: data.cropScale[0]...data.cropScale[1])
+        return try DataLoader(
+            configuration: loaderConfiguration, decoder: decoder, tokenizer: tokenizer, resumingFrom: cursor)
+    }
+
+    // MARK: - Validation
+
+    /// Retrieval recall on the validation pairs (and zero-shot accuracy when configured), logged to the metrics.
+    @discardableResult
+    public func validate() throws -> ValidationRecord? {
+        let data = configuration.data
+        guard let directory = data.validationShards else { return nil }
+        // Evaluation must not disturb the training stream: it draws no random numbers, but keep that true.
+        let randomState = try Engine.randomState()
+        defer { try? Engine.restoreRandomState(randomState) }
+        if validationSet == nil {
+            validationSet = try EvaluationSet.load(
+                directory: directory, limit: configuration.run.validationPairs,
+                imageSize: configuration.model.image.imageSize, maxTextLength: configuration.model.text.maxLength,
+                tokenizer: tokenizer)
+        }
+        let set = validationSet!
+        let embeddings = try set.embed(with: model)
+        let recall = try RetrievalMetrics.measure(images: embeddings.images, texts: embeddings.texts)
+        var record = ValidationRecord(
+            step: step, pairs: recall.pairs,
+            imageToTextRecall: Dictionary(uniqueKeysWithValues: recall.imageToText.map { ("\($0.key)", $0.value) }),
+            textToImageRecall: Dictionary(uniqueKeysWithValues: recall.textToImage.map { ("\($0.key)", $0.value) }),
+            meanRecall: recall.meanRecall)
+        if let zeroShotDirectory = data.zeroShotShards {
+            if zeroShotSet == nil {
+                zeroShotSet = try ZeroShotSet.load(
+                    directory: zeroShotDirectory, classesFile: try Self.classesFile(near: zeroShotDirectory),
+                    limit: configuration.run.validationPairs, imageSize: configuration.model.image.imageSize,
+                    maxTextLength: configuration.model.text.maxLength, tokenizer: tokenizer)
+            }
+            record.zeroShotAccuracy = try zeroShotSet!.accuracy(of: model, tokenizer: tokenizer)
+            record.zeroShotImages = zeroShotSet!.labels.count
+        }
+        try metrics.append(record)
+        try writePlot()
+        onMessage?(Self.describe(record))
+        return record
+    }
+
+    /// `classes.json` in the zero-shot folder or its parent (where the corpus builder writes it).
+    static func classesFile(near directory: String) throws -> String {
+        let candidates = [
+            (directory as NSString).appendingPathComponent("classes.json"),
+            ((directory as NSString).deletingLastPathComponent as NSString).appendingPathComponent("classes.json"),
+        ]
+        guard let found = candidates.first(where: { FileManager.default.fileExists(atPath: $0) }) else {
+            throw TrainingError.data("no classes.json in \(directory) or its parent folder")
+        }
+        return found
+    }
+
+    public static func describe(_ record: ValidationRecord) -> String {
+        func percent(_ value: Double?) -> String { String(format: "%.1f", (value ?? 0) * 100) }
+        var text = "step \(record.step) validation on \(record.pairs) pairs: image→text R@1/5/10 "
+            + "\(percent(record.imageToTextRecall["1"]))/\(percent(record.imageToTextRecall["5"]))/"
+            + "\(percent(record.imageToTextRecall["10"])), text→image R@1/5/10 "
+            + "\(percent(record.textToImageRecall["1"]))/\(percent(record.textToImageRecall["5"]))/"
+            + "\(percent(record.textToImageRecall["10"]))"
+        if let accuracy = record.zeroShotAccuracy {
+            text += ", zero-shot top-1 \(percent(accuracy))% on \(record.zeroShotImages ?? 0) images"
+        }
+        return text
+    }
+
+    private func writePlot() throws {
+        try TrainingPlot.write(
+            steps: metrics.steps, validations: metrics.validations,
+            to: (outputDirectory as NSString).appendingPathComponent("curves.svg"))
+    }
+
+    /// SplitMix64's finaliser over (seed, step): a per-step seed with no visible pattern.
+    static func mix(_ seed: UInt64, _ step: UInt64) -> UInt64 {
+        var z = seed &+ (step &+ 1) &* 0x9E37_79B9_7F4A_7C15
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+}

@@ -1,0 +1,179 @@
+import ArgumentParser
+import BriVL
+import BriVLTraining
+import Dispatch
+import Foundation
+import Torch
+
+extension BriVL {
+    struct Train: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Pretrain a BriVL model on WebDataset shards.",
+            discussion: """
+                A run lives in its output folder: training.json (the settings), vocab.txt, metrics.jsonl (one JSON \
+                line per logged step and per validation), curves.svg (loss, temperature, recall) and \
+                checkpoints/step-…/ (weights, momentum towers, queues, optimizer, random state, data cursor).
+                Settings come from --config (a training.json) or from a --preset plus the options below; options \
+                given on the command line override the file. Ctrl-C stops after the current step, validates and \
+                writes a checkpoint; --resume continues a stopped (or killed) run exactly where its last \
+                checkpoint left it.
+                """)
+
+        @Option(name: .shortAndLong, help: "The run folder.")
+        var output: String
+
+        @Option(help: "A training.json to start from (default with --resume: the run folder's own).")
+        var config: String?
+
+        @Option(help: "Model preset when no --config is given: \(BriVLConfiguration.presetNames.joined(separator: ", ")).")
+        var preset: String = "tiny"
+
+        @Option(help: "Objective recipe: clip (in-batch loss), moco (BriVL's queues), brivl (moco + distillation).")
+        var recipe: String?
+
+        @Option(help: "Folder of training shards.")
+        var train: String?
+
+        @Option(help: "Folder of held-out shards for retrieval validation.")
+        var validation: String?
+
+        @Option(help: "Folder of zero-shot shards (class in each sample's `label`; classes.json beside them).")
+        var zeroShot: String?
+
+        @Option(help: "WordPiece vocab.txt.")
+        var vocabulary: String?
+
+        @Option(help: "Optimizer steps of the run.") var steps: Int?
+        @Option(help: "Pairs per batch.") var batchSize: Int?
+        @Option(name: .customLong("lr"), help: "Peak learning rate.") var learningRate: Double?
+        @Option(help: "Linear warm-up steps.") var warmupSteps: Int?
+        @Option(help: "MoCo queue size (a multiple of the batch size).") var queueSize: Int?
+        @Option(help: "Momentum-distillation α (0 turns it off).") var distillation: Double?
+        @Option(help: "Masked-language-model loss weight (0 turns it off).") var mlmWeight: Double?
+        @Option(help: "Encode batches in chunks of this size with a gradient cache.") var gradientCacheChunk: Int?
+        @Option(help: "Freeze the CNN stem and its first n stages.") var frozenImageStages: Int?
+        @Option(help: "Train only the last n BERT layers.") var trainableTextLayers: Int?
+        @Option(help: "Seed of initialisation, data order, augmentation and masking.") var seed: UInt64?
+        @Option(help: "Log every n steps.") var logEvery: Int?
+        @Option(help: "Validate every n steps (0: only at the end).") var validateEvery: Int?
+        @Option(help: "Validation pairs.") var validationPairs: Int?
+        @Option(help: "Checkpoint every n steps.") var checkpointEvery: Int?
+        @Option(help: "Loader decode threads.") var workers: Int?
+        @Option(help: "Stop (validate, checkpoint) after this many minutes; --resume continues.") var timeLimit: Double?
+
+        @Flag(help: "Continue from the run folder's latest checkpoint.")
+        var resume = false
+
+        @Flag(help: "Print the resolved training.json and exit.")
+        var printConfig = false
+
+        @OptionGroup var engine: EngineOptions
+
+        func run() throws {
+            engine.apply()
+            let configuration = try resolvedConfiguration()
+            if printConfig {
+                print(String(decoding: try configuration.encodedJSON(), as: UTF8.self))
+                return
+            }
+            let trainer = try Trainer(configuration: configuration, outputDirectory: output, resume: resume)
+            let resolved = trainer.configuration
+            FileHandle.standardError.write(
+                Data(
+                    ("training \(resolved.model.name) (\(trainer.model.parameterCount.formatted()) parameters, "
+                        + "\(resolved.objective.contrast.rawValue) contrast) into \(output)"
+                        + (trainer.step > 0 ? ", resuming after step \(trainer.step)" : "") + "\n").utf8))
+            let progress = ProgressBar("train", total: resolved.run.steps)
+            let firstStep = trainer.step
+            trainer.onProgress = { report in
+                progress.update(
+                    report.step, total: report.totalSteps,
+                    detail: String(
+                        format: "loss %.4f τ %.4f %.0f pairs/s", report.loss, report.temperature,
+                        report.pairsPerSecond))
+            }
+            trainer.onMessage = { message in FileHandle.standardError.write(Data(("\n" + message + "\n").utf8)) }
+            let interrupt = InterruptFlag()
+            let deadline = timeLimit.map { Date().addingTimeInterval($0 * 60) }
+            let final = try trainer.run(shouldStop: {
+                interrupt.isSet || deadline.map { Date() >= $0 } ?? false
+            })
+            progress.finish(trainer.step, detail: "\(trainer.step - firstStep) steps this run")
+            if let final { print(Trainer.describe(final)) }
+            print("checkpoints: \((output as NSString).appendingPathComponent("checkpoints"))")
+            print("metrics: \((output as NSString).appendingPathComponent("metrics.jsonl")), curves: "
+                + (output as NSString).appendingPathComponent("curves.svg"))
+        }
+
+        private func resolvedConfiguration() throws -> TrainingConfiguration {
+            let existing = Trainer.configurationPath(in: output)
+            var configuration: TrainingConfiguration
+            if let config {
+                configuration = try TrainingConfiguration.read(from: config)
+            } else if resume, FileManager.default.fileExists(atPath: existing) {
+                configuration = try TrainingConfiguration.read(from: existing)
+            } else {
+                guard let train, let vocabulary else {
+                    throw ValidationError("give --config, or --train and --vocabulary (and usually --validation)")
+                }
+                configuration = TrainingConfiguration(
+                    model: try BriVLConfiguration.preset(named: preset),
+                    data: .init(trainShards: train, vocabulary: vocabulary))
+            }
+            if let recipe { configuration.objective = try Self.objective(named: recipe) }
+            if let train { configuration.data.trainShards = train }
+            if let validation { configuration.data.validationShards = validation }
+            if let zeroShot { configuration.data.zeroShotShards = zeroShot }
+            if let vocabulary { configuration.data.vocabulary = vocabulary }
+            if let steps { configuration.run.steps = steps }
+            if let batchSize { configuration.data.batchSize = batchSize }
+            if let learningRate { configuration.optimization.learningRate = learningRate }
+            if let warmupSteps { configuration.optimization.warmupSteps = warmupSteps }
+            if let queueSize { configuration.objective.queueSize = queueSize }
+            if let distillation { configuration.objective.distillation = distillation }
+            if let mlmWeight { configuration.objective.maskedLanguageModelWeight = mlmWeight }
+            if let gradientCacheChunk { configuration.objective.gradientCacheChunk = gradientCacheChunk }
+            if let frozenImageStages { configuration.optimization.frozenImageStages = frozenImageStages }
+            if let trainableTextLayers { configuration.optimization.trainableTextLayers = trainableTextLayers }
+            if let seed { configuration.run.seed = seed }
+            if let logEvery { configuration.run.logEvery = logEvery }
+            if let validateEvery { configuration.run.validateEvery = validateEvery }
+            if let validationPairs { configuration.run.validationPairs = validationPairs }
+            if let checkpointEvery { configuration.run.checkpointEvery = checkpointEvery }
+            if let workers { configuration.data.workerThreads = workers }
+            return configuration
+        }
+
+        static func objective(named name: String) throws -> ObjectiveConfiguration {
+            switch name {
+            case "clip": return .clip
+            case "moco": return ObjectiveConfiguration(contrast: .momentum)
+            case "brivl": return .brivl
+            default: throw ValidationError("unknown recipe \(name): use clip, moco or brivl")
+            }
+        }
+    }
+}
+
+/// Set once SIGINT arrives; the training loop polls it between steps. A second Ctrl-C exits at once.
+final class InterruptFlag: @unchecked Sendable {
+    private let lock = NSLock()
+    private var set = false
+    private let source: DispatchSourceSignal
+
+    init() {
+        signal(SIGINT, SIG_IGN)
+        source = DispatchSource.makeSignalSource(signal: SIGINT, queue: .global())
+        source.setEventHandler { [unowned self] in
+            let already = lock.withLock { () -> Bool in
+                defer { set = true }
+                return set
+            }
+            if already { exit(130) }
+            FileHandle.standardError.write(Data("\nstopping after this step (Ctrl-C again to quit now)\n".utf8))
+        }
+        source.resume()
+    }
+
+    var isSet: Bool { lock.withLock { set } }
+}

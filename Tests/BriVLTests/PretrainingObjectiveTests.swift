@@ -1,0 +1,201 @@
+import Foundation
+import Testing
+import Torch
+import TorchNN
+
+@testable import BriVL
+
+@Suite("Pretraining objective")
+struct PretrainingObjectiveTests {
+    /// A float64 model and objective built from fixed seeds, so two calls give identical starting points.
+    private func make(
+        _ configuration: BriVLConfiguration, objective: ObjectiveConfiguration, batch: Int
+    ) throws -> PretrainingObjective {
+        let model = try BriVLModel(configuration, generator: Generator(seed: 11))
+        try model.to(dtype: .float64)
+        return try PretrainingObjective(
+            model: model, configuration: objective, batchSize: batch, masking: ModelFixtures.masking,
+            generator: Generator(seed: 12))
+    }
+
+    private func gradients(of objective: PretrainingObjective) -> [String: Tensor] {
+        var result: [String: Tensor] = [:]
+        for (index, module) in objective.trainedModules.enumerated() {
+            for (key, parameter) in module.namedParameters() {
+                if let gradient = parameter.grad { result["\(index).\(key)"] = gradient }
+            }
+        }
+        return result
+    }
+
+    private func maximumDifference(_ a: [String: Tensor], _ b: [String: Tensor]) throws -> Double {
+        #expect(Set(a.keys) == Set(b.keys))
+        var worst = 0.0
+        for (key, tensor) in a {
+            guard let other = b[key] else { continue }
+            worst = Swift.max(worst, try (tensor - other).abs().max().item())
+        }
+        return worst
+    }
+
+    @Test(
+        "gradient cache: chunked gradients equal the whole batch's, for every recipe",
+        arguments: [
+            ObjectiveConfiguration(contrast: .inBatch),
+            ObjectiveConfiguration(contrast: .momentum, queueSize: 12),
+            ObjectiveConfiguration(
+                contrast: .momentum, learnableTemperature: false, queueSize: 12, distillation: 0.4,
+                maskedLanguageModelWeight: 0.5, maskingProbability: 0.3),
+        ])
+    func gradientCacheEquivalence(objective: ObjectiveConfiguration) throws {
+        let batch = try ModelFixtures.batch(6, seed: 13, dtype: .float64)
+        let plain = try make(ModelFixtures.vit, objective: objective, batch: 6)
+        let plainMetrics = try plain.accumulateGradients(
+            images: batch.images, tokenIDs: batch.tokenIDs, attentionMask: batch.attentionMask, step: 3, seed: 14)
+
+        var chunkedObjective = objective
+        chunkedObjective.gradientCacheChunk = 4  // chunks of 4 and 2: uneven on purpose
+        let cached = try make(ModelFixtures.vit, objective: chunkedObjective, batch: 6)
+        let cachedMetrics = try cached.accumulateGradients(
+            images: batch.images, tokenIDs: batch.tokenIDs, attentionMask: batch.attentionMask, step: 3, seed: 14)
+
+        let plainGradients = gradients(of: plain)
+        #expect(plainGradients.count > 20)
+        #expect(try maximumDifference(plainGradients, gradients(of: cached)) < 1e-10)
+        #expect(abs(plainMetrics.loss - cachedMetrics.loss) < 1e-10)
+        if objective.maskedLanguageModelWeight > 0 {
+            let mlm = try #require(plainMetrics.maskedLanguageModel)
+            #expect(abs(mlm - (cachedMetrics.maskedLanguageModel ?? .nan)) < 1e-10)
+        }
+    }
+
+    @Test("gradient cache with batch norm: running statistics advance once per chunk, not twice")
+    func gradientCacheBatchNormBuffers() throws {
+        var objective = ObjectiveConfiguration(contrast: .inBatch)
+        objective.gradientCacheChunk = 2
+        let cached = try make(ModelFixtures.cnn, objective: objective, batch: 6)
+        let batch = try ModelFixtures.batch(6, seed: 15, dtype: .float64)
+        _ = try cached.accumulateGradients(
+            images: batch.images, tokenIDs: batch.tokenIDs, attentionMask: batch.attentionMask, step: 0, seed: 1)
+        let counters = cached.model.namedBuffers().filter { $0.key.hasSuffix("num_batches_tracked") }
+        #expect(!counters.isEmpty)
+        for (key, counter) in counters { #expect(try counter.itemInt() == 3, "\(key)") }
+    }
+
+    @Test("MoCo: momentum towers follow the model by EMA; each step enqueues that step's momentum keys")
+    func momentumQueueMechanics() throws {
+        let objective = try make(
+            ModelFixtures.vit, objective: ObjectiveConfiguration(contrast: .momentum, momentum: 0.9, queueSize: 8),
+            batch: 4)
+        let towers = try #require(objective.momentumTowers)
+        let model = objective.model
+        let key = "head.projection.layers.0.weight"
+        let weight = try #require(model.imageTower.namedParameters().first { $0.key == key }?.tensor)
+        let before = try weight.clone()
+        try withNoGrad { try weight.addInPlace(1) }
+
+        let batch = try ModelFixtures.batch(4, seed: 16, dtype: .float64)
+        let queueBefore = try objective.imageQueue!.keys.clone()
+        _ = try objective.accumulateGradients(
+            images: batch.images, tokenIDs: batch.tokenIDs, attentionMask: batch.attentionMask, step: 0, seed: 2)
+
+        // EMA: t = 0.9·t_old + 0.1·s with t_old = the weight before the change and s = the changed weight.
+        let momentumWeight = try #require(towers.imageTower.namedParameters().first { $0.key == key }?.tensor)
+        let expected = try before * 0.9 + (before + 1) * 0.1
+        #expect(try (momentumWeight - expected).abs().max().item() < 1e-12)
+        #expect(!(momentumWeight.requiresGrad))
+
+        // The first 4 rows now hold this batch's keys, from the updated momentum towers; the rest is untouched.
+        #expect(objective.imageQueue!.position == 4 && objective.textQueue!.position == 4)
+        let keys = try towers.keys(images: batch.images, tokenIDs: batch.tokenIDs, attentionMask: batch.attentionMask)
+        let written = try objective.imageQueue!.keys.narrowed(dimension: 0, start: 0, length: 4)
+        #expect(try (written - keys.image).abs().max().item() < 1e-12)
+        let untouched = try objective.imageQueue!.keys.narrowed(dimension: 0, start: 4, length: 4)
+        #expect(try untouched.equals(queueBefore.narrowed(dimension: 0, start: 4, length: 4)))
+        let textWritten = try objective.textQueue!.keys.narrowed(dimension: 0, start: 0, length: 4)
+        #expect(try (textWritten - keys.text).abs().max().item() < 1e-12)
+
+        // Two more steps wrap the queue around to position 4 again.
+        for seed in [17, 18] as [UInt64] {
+            let next = try ModelFixtures.batch(4, seed: seed, dtype: .float64)
+            _ = try objective.accumulateGradients(
+                images: next.images, tokenIDs: next.tokenIDs, attentionMask: next.attentionMask, step: 1, seed: seed)
+        }
+        #expect(objective.imageQueue!.position == 4)
+    }
+
+    @Test("a queue size that the batch does not divide, or distillation without MoCo, is refused")
+    func invalidObjectives() throws {
+        #expect(throws: ModelError.self) {
+            try ObjectiveConfiguration(contrast: .momentum, queueSize: 10).validate(batchSize: 4)
+        }
+        #expect(throws: ModelError.self) {
+            try ObjectiveConfiguration(contrast: .inBatch, distillation: 0.4).validate(batchSize: 4)
+        }
+        let ramp = ObjectiveConfiguration(distillation: 0.4, distillationWarmupSteps: 100)
+        #expect(ramp.distillationWeight(atStep: 0) == 0)
+        #expect(abs(ramp.distillationWeight(atStep: 50) - 0.2) < 1e-12)
+        #expect(ramp.distillationWeight(atStep: 500) == 0.4)
+    }
+}
+
+@Suite("Momentum distillation and masking")
+struct DistillationAndMaskingTests {
+    @Test("distillation targets: α·softmax(teacher scores) + (1 − α)·one-hot, checked against plain arithmetic")
+    func distillationTargets() throws {
+        // One image query, its text key, a 2-key text queue; the teacher is the image key.
+        let q: [Double] = [0.6, 0.8]
+        let k: [Double] = [1, 0]
+        let teacher: [Double] = [0, 1]
+        let queue: [[Double]] = [[0, 1], [0.8, 0.6]]
+        let tau = 0.5
+        let alpha = 0.4
+        func dot(_ a: [Double], _ b: [Double]) -> Double { zip(a, b).map(*).reduce(0, +) }
+        let logits = ([dot(q, k)] + queue.map { dot(q, $0) }).map { $0 / tau }
+        let teacherLogits = ([dot(teacher, k)] + queue.map { dot(teacher, $0) }).map { $0 / tau }
+        let teacherSum = teacherLogits.map(Foundation.exp).reduce(0, +)
+        let targets = teacherLogits.enumerated().map { i, v in alpha * Foundation.exp(v) / teacherSum + (i == 0 ? 1 - alpha : 0) }
+        let logSum = Foundation.log(logits.map(Foundation.exp).reduce(0, +))
+        let expected = -zip(targets, logits).map { $0 * ($1 - logSum) }.reduce(0, +)
+
+        let tensor = { (values: [Double]) in try Tensor(values, shape: [1, values.count]) }
+        let loss = try MomentumContrastiveLoss(temperature: tau)
+        let output = try loss(
+            imageQueries: tensor(q), textQueries: tensor(k), imageKeys: tensor(teacher), textKeys: tensor(k),
+            imageQueue: Tensor(queue.flatMap { $0 }, shape: [2, 2]), textQueue: Tensor(queue.flatMap { $0 }, shape: [2, 2]),
+            distillation: alpha)
+        #expect(abs(try output.imageToText.item() - expected) < 1e-12)
+
+        let hard = try loss(
+            imageQueries: tensor(q), textQueries: tensor(k), imageKeys: tensor(teacher), textKeys: tensor(k),
+            imageQueue: Tensor(queue.flatMap { $0 }, shape: [2, 2]), textQueue: Tensor(queue.flatMap { $0 }, shape: [2, 2]))
+        let hardExpected = -(logits[0] - logSum)
+        #expect(abs(try hard.imageToText.item() - hardExpected) < 1e-12)
+        #expect(abs(try hard.imageToText.item() - (try output.imageToText.item())) > 1e-3)
+    }
+
+    @Test("MLM masks ~15 % of real tokens, never special or padding ones, 80/10/10, the same for a seed")
+    func masking() throws {
+        let batch = try ModelFixtures.batch(2000, seed: 19)
+        let masked = try MaskedTokens.draw(
+            tokenIDs: batch.tokenIDs, attentionMask: batch.attentionMask, maskID: 3,
+            vocabularySize: ModelFixtures.vocabularySize, specialIDs: [0, 1, 2], seed: 20)
+        let original = try batch.tokenIDs.toArray(Int64.self)
+        let corrupted = try masked.tokenIDs.toArray(Int64.self)
+        let positions = try masked.positions.toArray(Int64.self).map(Int.init)
+        let labels = try masked.labels.toArray(Int64.self)
+        let eligible = original.filter { $0 > 2 }.count
+        let fraction = Double(positions.count) / Double(eligible)
+        #expect(abs(fraction - 0.15) < 0.01, "masked fraction \(fraction)")
+        #expect(positions.allSatisfy { original[$0] > 2 })
+        #expect(zip(positions, labels).allSatisfy { original[$0] == $1 })
+        let unchangedOutside = Set(positions)
+        #expect(original.indices.allSatisfy { unchangedOutside.contains($0) || original[$0] == corrupted[$0] })
+        let toMask = Double(positions.filter { corrupted[$0] == 3 }.count) / Double(positions.count)
+        #expect(abs(toMask - 0.8) < 0.03, "[MASK] share \(toMask)")
+        let again = try MaskedTokens.draw(
+            tokenIDs: batch.tokenIDs, attentionMask: batch.attentionMask, maskID: 3,
+            vocabularySize: ModelFixtures.vocabularySize, specialIDs: [0, 1, 2], seed: 20)
+        #expect(try again.tokenIDs.equals(masked.tokenIDs))
+    }
+}

@@ -1,0 +1,77 @@
+import BriVL
+import Foundation
+import Testing
+import Torch
+
+@testable import BriVLTraining
+
+@Suite("Training runs", .serialized)
+struct TrainerTests {
+    @Test("the training configuration round-trips as snake_case JSON and bad settings are refused")
+    func configurationRoundTrip() throws {
+        let root = try TrainingFixtures.temporaryDirectory("config")
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        let configuration = try TrainingFixtures.configuration(root: root, steps: 5)
+        let json = try configuration.encodedJSON()
+        let text = String(decoding: json, as: UTF8.self)
+        #expect(text.contains("\"train_shards\"") && text.contains("\"queue_size\"") && text.contains("\"checkpoint_every\""))
+        #expect(try JSONDecoder().decode(TrainingConfiguration.self, from: json) == configuration)
+        var bad = configuration
+        bad.objective.queueSize = 10
+        #expect(throws: TrainingError.self) { try bad.validate() }
+        bad = configuration
+        bad.data.cropScale = [0.9]
+        #expect(throws: TrainingError.self) { try bad.validate() }
+    }
+
+    @Test("a run logs every step, validates, plots, checkpoints, and refuses to overwrite itself")
+    func runWritesItsFolder() throws {
+        let root = try TrainingFixtures.temporaryDirectory("run")
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        let output = (root as NSString).appendingPathComponent("run")
+        let trainer = try Trainer(
+            configuration: try TrainingFixtures.configuration(root: root, steps: 6), outputDirectory: output, resume: false)
+        let final = try #require(try trainer.run())
+        #expect(trainer.step == 6)
+        #expect(final.step == 6 && final.pairs == 12)
+        let steps = trainer.metrics.steps
+        #expect(steps.map(\.step) == [1, 2, 3, 4, 5, 6])
+        #expect(steps.allSatisfy { $0.loss.isFinite && $0.maskedLanguageModelLoss != nil && $0.gradientNorm > 0 })
+        #expect(steps[0].distillation == 0 && steps[5].distillation == 0.4)
+        #expect(trainer.metrics.validations.map(\.step) == [3, 6])
+        let svg = try String(contentsOfFile: (output as NSString).appendingPathComponent("curves.svg"), encoding: .utf8)
+        #expect(svg.hasPrefix("<svg") && svg.contains("polyline"))
+        let checkpoints = try CheckpointDirectory(root: (output as NSString).appendingPathComponent("checkpoints"))
+        let latest = try #require(try checkpoints.latest())
+        #expect(latest.step == 6)
+        #expect(Set(latest.tensorGroups) == ["model", "mlm_head", "momentum", "queues", "optimizer", "random"])
+        #expect(try checkpoints.checkpoints().map(\.step) == [4, 6])
+        let saved: BriVLConfiguration = try latest.document("model")
+        let vocabulary = try String(contentsOfFile: (root as NSString).appendingPathComponent("vocab.txt"), encoding: .utf8)
+        #expect(saved.text.bert.vocabularySize == vocabulary.split(separator: "\n").count)
+        #expect(throws: TrainingError.self) {
+            try Trainer(configuration: trainer.configuration, outputDirectory: output, resume: false)
+        }
+    }
+
+    @Test("stopping and resuming in process gives exactly the losses of an uninterrupted run")
+    func resumeInProcess() throws {
+        let root = try TrainingFixtures.temporaryDirectory("resume")
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        let configuration = try TrainingFixtures.configuration(root: root, steps: 8)
+        let straight = (root as NSString).appendingPathComponent("straight")
+        try Trainer(configuration: configuration, outputDirectory: straight, resume: false).run()
+
+        let interrupted = (root as NSString).appendingPathComponent("interrupted")
+        // Three steps, then the trainer is dropped without a final checkpoint: the run resumes from step 2.
+        try Trainer(configuration: configuration, outputDirectory: interrupted, resume: false).run(stopAfter: 3)
+        let resumed = try Trainer(configuration: configuration, outputDirectory: interrupted, resume: true)
+        #expect(resumed.step == 2)
+        try resumed.run()
+
+        let expected = try TrainingFixtures.losses(in: straight)
+        let actual = try TrainingFixtures.losses(in: interrupted)
+        #expect(expected.count == 8)
+        #expect(actual == expected)
+    }
+}
