@@ -1,5 +1,6 @@
 import ArgumentParser
 import BriVLData
+import BriVLTraining
 import Foundation
 
 extension BriVL {
@@ -88,7 +89,10 @@ extension BriVL {
         var namePlaceholder = "<人名>"
 
         // Relevance and dedup.
-        @Option(help: "With a relevance scorer (model), drop pairs whose cosine is below this.")
+        @Option(help: "A trained model (a `brivl train` run folder or one of its checkpoint folders) that scores each pair's image–caption cosine.")
+        var relevanceModel: String?
+
+        @Option(help: "With a relevance model, drop pairs whose cosine is below this.")
         var minRelevance: Float = 0.3
 
         @Flag(help: "Turn dedup off.")
@@ -153,12 +157,13 @@ extension BriVL {
                 var notes: [String] = []
                 if lexicons.sensitive == nil { notes.append("sensitive-word masking is off (no --sensitive-lexicon)") }
                 if names == nil { notes.append("name replacement is off (no --name-lexicon or --jieba-dict)") }
-                notes.append("relevance filter is off (no relevance model is configured)")
+                if relevanceModel == nil { notes.append("relevance filter is off (no --relevance-model)") }
                 if imageCheck == .structural { notes.append("structural image check: images are not re-encoded") }
                 for note in notes { standardError.write(Data("[clean] note: \(note)\n".utf8)) }
             }
             let run = try CleaningRun(
-                configuration: configuration, lexicons: lexicons, codec: codec, scorer: nil,
+                configuration: configuration, lexicons: lexicons, codec: codec,
+                scorer: try relevanceModel.map { ModelRelevanceScorer(try TrainedModel(path: $0)) },
                 options: CleaningRunOptions(
                     inputs: inputs, outputDirectory: output,
                     workers: workers ?? ProcessInfo.processInfo.activeProcessorCount, restart: restart))

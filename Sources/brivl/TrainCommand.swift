@@ -49,6 +49,7 @@ extension BriVL {
         @Option(help: "Linear warm-up steps.") var warmupSteps: Int?
         @Option(help: "MoCo queue size (a multiple of the batch size).") var queueSize: Int?
         @Option(help: "Momentum-distillation α (0 turns it off).") var distillation: Double?
+        @Option(help: "Steps over which α ramps up from 0.") var distillationWarmupSteps: Int?
         @Option(help: "Masked-language-model loss weight (0 turns it off).") var mlmWeight: Double?
         @Option(help: "Encode batches in chunks of this size with a gradient cache.") var gradientCacheChunk: Int?
         @Option(help: "Freeze the CNN stem and its first n stages.") var frozenImageStages: Int?
@@ -60,6 +61,9 @@ extension BriVL {
         @Option(help: "Checkpoint every n steps.") var checkpointEvery: Int?
         @Option(help: "Loader decode threads.") var workers: Int?
         @Option(help: "Stop (validate, checkpoint) after this many minutes; --resume continues.") var timeLimit: Double?
+        @Option(
+            help: "Stop after this many minutes of CPU time (all threads of the process, data loading included): an equal compute budget for comparing recipes on a shared machine."
+        ) var cpuLimit: Double?
 
         @Flag(help: "Continue from the run folder's latest checkpoint.")
         var resume = false
@@ -95,8 +99,10 @@ extension BriVL {
             trainer.onMessage = { message in FileHandle.standardError.write(Data(("\n" + message + "\n").utf8)) }
             let interrupt = InterruptFlag()
             let deadline = timeLimit.map { Date().addingTimeInterval($0 * 60) }
+            let cpuBudget = cpuLimit.map { $0 * 60 }
             let final = try trainer.run(shouldStop: {
                 interrupt.isSet || deadline.map { Date() >= $0 } ?? false
+                    || cpuBudget.map { ProcessorTime.seconds() >= $0 } ?? false
             })
             progress.finish(trainer.step, detail: "\(trainer.step - firstStep) steps this run")
             if let final { print(Trainer.describe(final)) }
@@ -131,6 +137,7 @@ extension BriVL {
             if let warmupSteps { configuration.optimization.warmupSteps = warmupSteps }
             if let queueSize { configuration.objective.queueSize = queueSize }
             if let distillation { configuration.objective.distillation = distillation }
+            if let distillationWarmupSteps { configuration.objective.distillationWarmupSteps = distillationWarmupSteps }
             if let mlmWeight { configuration.objective.maskedLanguageModelWeight = mlmWeight }
             if let gradientCacheChunk { configuration.objective.gradientCacheChunk = gradientCacheChunk }
             if let frozenImageStages { configuration.optimization.frozenImageStages = frozenImageStages }
@@ -152,6 +159,16 @@ extension BriVL {
             default: throw ValidationError("unknown recipe \(name): use clip, moco or brivl")
             }
         }
+    }
+}
+
+/// CPU time (user + system) this process has used so far, over all its threads.
+enum ProcessorTime {
+    static func seconds() -> Double {
+        var usage = rusage()
+        guard getrusage(RUSAGE_SELF.rawValue, &usage) == 0 else { return 0 }
+        func value(_ time: timeval) -> Double { Double(time.tv_sec) + Double(time.tv_usec) / 1e6 }
+        return value(usage.ru_utime) + value(usage.ru_stime)
     }
 }
 

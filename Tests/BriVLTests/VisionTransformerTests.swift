@@ -67,10 +67,24 @@ struct VisionTransformerTests {
         // Changing one patch changes every token (attention mixes them), including the class token.
         let patched = try images.clone()
         try withNoGrad {
-            try patched.narrowed(dimension: 2, start: 0, length: 8).narrowed(dimension: 3, start: 0, length: 8).fillInPlace(3)
+            let firstPatch = try patched.narrowed(dimension: 2, start: 0, length: 8).narrowed(dimension: 3, start: 0, length: 8)
+            try firstPatch.fillInPlace(3)
         }
         let changed = try model(patched)
-        #expect(try !changed.selected(dimension: 1, index: 0).isClose(to: tokens.selected(dimension: 1, index: 0), rtol: 1e-3, atol: 1e-3))
+        let classToken = try tokens.selected(dimension: 1, index: 0)
+        #expect(try !changed.selected(dimension: 1, index: 0).isClose(to: classToken, rtol: 1e-3, atol: 1e-3))
+
+        // With patch and positional embeddings zeroed, the 64 patch tokens are identical and only token 0 (the
+        // class token) differs from them.
+        try withNoGrad {
+            try model.patchEmbedding.weight.zeroInPlace()
+            try model.positionalEmbedding.zeroInPlace()
+        }
+        let blank = try model(images)
+        let patchTokens = try blank.narrowed(dimension: 1, start: 1, length: 64)
+        let firstPatch = try blank.narrowed(dimension: 1, start: 1, length: 1)
+        #expect(try patchTokens.isClose(to: firstPatch.expanded(to: [2, 64, 256]), rtol: 1e-4, atol: 1e-5))
+        #expect(try !blank.narrowed(dimension: 1, start: 0, length: 1).isClose(to: firstPatch, rtol: 1e-2, atol: 1e-2))
     }
 
     @Test("initialisation is scaled like CLIP's and seeded")
@@ -127,11 +141,14 @@ struct VisionTransformerTests {
                 return (error as? ModelError)?.description
             }
         }
-        let unevenPatches = VisionTransformerConfiguration(imageSize: 60, patchSize: 8, width: 16, layerCount: 1, headCount: 2)
+        let unevenPatches = VisionTransformerConfiguration(
+            imageSize: 60, patchSize: 8, width: 16, layerCount: 1, headCount: 2)
         #expect(refusal(unevenPatches)?.contains("not a multiple of the patch size 8") == true)
-        let unevenHeads = VisionTransformerConfiguration(imageSize: 16, patchSize: 8, width: 10, layerCount: 1, headCount: 4)
+        let unevenHeads = VisionTransformerConfiguration(
+            imageSize: 16, patchSize: 8, width: 10, layerCount: 1, headCount: 4)
         #expect(refusal(unevenHeads)?.contains("not divisible into 4 heads") == true)
-        let noLayers = VisionTransformerConfiguration(imageSize: 16, patchSize: 8, width: 8, layerCount: 0, headCount: 2)
+        let noLayers = VisionTransformerConfiguration(
+            imageSize: 16, patchSize: 8, width: 8, layerCount: 0, headCount: 2)
         #expect(refusal(noLayers) != nil)
     }
 
@@ -139,7 +156,8 @@ struct VisionTransformerTests {
     func configurationCoding() throws {
         let json = try JSONEncoder().encode(VisionTransformerConfiguration.b32)
         let text = String(decoding: json, as: UTF8.self)
-        for key in ["\"image_size\"", "\"patch_size\"", "\"layer_count\"", "\"head_count\"", "\"mlp_ratio\"", "\"input_channels\""] {
+        let expectedKeys = ["image_size", "patch_size", "width", "layer_count", "head_count", "mlp_ratio", "input_channels"]
+        for key in expectedKeys.map({ "\"\($0)\":" }) {
             #expect(text.contains(key), "\(key) in \(text)")
         }
         #expect(try JSONDecoder().decode(VisionTransformerConfiguration.self, from: json) == .b32)

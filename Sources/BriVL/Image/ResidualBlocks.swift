@@ -19,7 +19,8 @@ public final class ShortcutProjection: Module, UnaryLayer {
     public override class var checkpointKeys: [String: String] { ["convolution": "0", "norm": "1"] }
 
     init(_ inputChannels: Int, _ outputChannels: Int, stride: Int, generator: Generator?) throws {
-        convolution = try Conv2d.kaimingNormal(inputChannels, outputChannels, kernelSize: 1, stride: stride, generator: generator)
+        convolution = try Conv2d.kaimingNormal(
+            inputChannels, outputChannels, kernelSize: 1, stride: stride, generator: generator)
         norm = try BatchNorm2d(outputChannels)
     }
 

@@ -43,7 +43,7 @@ public struct GradientCache: Sendable {
         let ranges = Self.chunks(of: batchSize, size: chunkSize)
 
         // 1. Encode without a graph, remembering the random state each chunk started from.
-        let buffers = try modules.flatMap { $0.namedBuffers().map(\.tensor) }
+        let buffers = modules.flatMap { $0.namedBuffers().map(\.tensor) }
         let savedBuffers = try buffers.map { try $0.clone() }
         var randomStates: [[Tensor]] = []
         var embeddings: [Tensor] = []
