@@ -7,11 +7,11 @@ import TorchNN
 enum ModelFixtures {
     static let vocabularySize = 40
 
-    static func text(layers: Int = 1) -> TextTowerConfiguration {
+    static func text(layers: Int = 1, dropout: Double = 0) -> TextTowerConfiguration {
         TextTowerConfiguration(
             bert: BertConfiguration(
                 vocabularySize: vocabularySize, hiddenSize: 8, layerCount: layers, headCount: 2, intermediateSize: 16,
-                maxPositions: 16, hiddenDropout: 0, attentionDropout: 0),
+                maxPositions: 16, hiddenDropout: dropout, attentionDropout: dropout),
             head: EmbeddingHeadConfiguration(inputSize: 8, layerCount: 1, headCount: 2, projectionSizes: [12, 6]),
             maxLength: 8)
     }

@@ -53,7 +53,9 @@ enum TrainingFixtures {
         try tokens.joined(separator: "\n").write(toFile: path, atomically: true, encoding: .utf8)
     }
 
-    static var model: BriVLConfiguration {
+    /// - Parameter dropout: BERT's hidden dropout; nonzero draws from the engine's global generator, which tests
+    ///   running at the same time in this process also use.
+    static func model(dropout: Double = 0.1) -> BriVLConfiguration {
         let resnet = ResNetConfiguration(block: .basic, depths: [1, 1], widths: [4, 8], stem: .small)
         return BriVLConfiguration(
             name: "test",
@@ -63,13 +65,13 @@ enum TrainingFixtures {
             text: TextTowerConfiguration(
                 bert: BertConfiguration(
                     vocabularySize: 0, hiddenSize: 8, layerCount: 1, headCount: 2, intermediateSize: 16,
-                    maxPositions: 16, hiddenDropout: 0.1, attentionDropout: 0),
+                    maxPositions: 16, hiddenDropout: dropout, attentionDropout: 0),
                 head: EmbeddingHeadConfiguration(inputSize: 8, layerCount: 1, headCount: 2, projectionSizes: [16, 8]),
                 maxLength: 12))
     }
 
     /// A complete run configuration over fresh shards in `root` (train/, validation/, vocab.txt).
-    static func configuration(root: String, steps: Int) throws -> TrainingConfiguration {
+    static func configuration(root: String, steps: Int, dropout: Double = 0.1) throws -> TrainingConfiguration {
         let train = (root as NSString).appendingPathComponent("train")
         let validation = (root as NSString).appendingPathComponent("validation")
         let vocabulary = (root as NSString).appendingPathComponent("vocab.txt")
@@ -79,7 +81,7 @@ enum TrainingFixtures {
             try writeVocabulary(to: vocabulary)
         }
         return TrainingConfiguration(
-            model: model,
+            model: model(dropout: dropout),
             objective: ObjectiveConfiguration(
                 contrast: .momentum, queueSize: 16, distillation: 0.4, distillationWarmupSteps: 4,
                 maskedLanguageModelWeight: 0.5),
