@@ -1,12 +1,13 @@
 import ArgumentParser
 import Benchmarks
+import BriVL
 import Foundation
 
 extension BriVL {
     struct Bench: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Benchmarks printing one JSON line per figure.",
-            subcommands: [EngineBench.self, DataBench.self])
+            subcommands: [EngineBench.self, DataBench.self, TrainBench.self])
     }
 
     struct EngineBench: ParsableCommand {
@@ -89,6 +90,96 @@ extension BriVL {
                 try benchmark.run { record in
                     FileHandle.standardOutput.write(Data((record.jsonLine + "\n").utf8))
                 }
+            } catch let error as BenchmarkError {
+                throw ValidationError(error.description)
+            }
+        }
+    }
+
+    struct TrainBench: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "train",
+            abstract: "Training steps per second and peak RSS, ours beside OpenCLIP's on the same shape (ratio = ours / peer speed).",
+            discussion: """
+                A step: zero-grad, both towers forward, CLIP in-batch loss with the learnable logit scale, backward, \
+                AdamW (lr 5e-4, betas 0.9/0.98, eps 1e-6, weight decay 0.2), logit-scale clamp; random-initialised \
+                model, synthetic fp32 tensors, CPU. Each side runs in fresh processes (so each peak RSS is its own), \
+                alternating round by round. The peer is `peer_bench.py` run with the venv's python; without a venv \
+                and a script only our figures are printed.
+                """)
+
+        @Option(
+            help: "Model preset: \(BriVLConfiguration.presetNames.joined(separator: ", ")); only vit-tiny has a peer equivalent.")
+        var config: String = "vit-tiny"
+
+        @Option(help: "Pairs per step.")
+        var batch: Int = 64
+
+        @Option(help: "Timed steps per run; the median is reported.")
+        var iterations: Int = 10
+
+        @Option(help: "Untimed steps before them.")
+        var warmup: Int = 3
+
+        @Option(help: "CPU threads for both sides' kernels.")
+        var threads: Int = 2
+
+        @Option(help: "Runs per side, each in a fresh process, alternating with the peer's.")
+        var rounds: Int = 2
+
+        @Flag(help: "Also report the median milliseconds of each part of our step.")
+        var breakdown = false
+
+        @Option(help: "The peer's venv, built by setup-peer.sh (default: $BRIVL_PEER_VENV).")
+        var peerVenv: String?
+
+        @Option(help: "The peer's peer_bench.py (default: $BRIVL_PEER_SCRIPT).")
+        var peerScript: String?
+
+        @Flag(help: .hidden)
+        var worker = false
+
+        func validate() throws {
+            guard BriVLConfiguration.presetNames.contains(config) else {
+                throw ValidationError(
+                    "unknown preset \(config); choose from \(BriVLConfiguration.presetNames.joined(separator: ", "))")
+            }
+            for (name, value, minimum) in [
+                ("--batch", batch, 2), ("--iterations", iterations, 1), ("--warmup", warmup, 0),
+                ("--threads", threads, 1), ("--rounds", rounds, 1),
+            ] where value < minimum {
+                throw ValidationError("\(name) must be at least \(minimum), got \(value)")
+            }
+        }
+
+        func run() throws {
+            let environment = ProcessInfo.processInfo.environment
+            func nonEmpty(_ value: String?) -> String? { value.flatMap { $0.isEmpty ? nil : $0 } }
+            let configuration = TrainBenchmark.Configuration(
+                preset: config, batch: batch, iterations: iterations, warmup: warmup, threads: threads,
+                rounds: rounds, breakdown: breakdown,
+                peerVenv: nonEmpty(peerVenv) ?? nonEmpty(environment["BRIVL_PEER_VENV"]),
+                peerScript: nonEmpty(peerScript) ?? nonEmpty(environment["BRIVL_PEER_SCRIPT"]))
+            func emit(_ record: BenchmarkRecord) {
+                FileHandle.standardOutput.write(Data((record.jsonLine + "\n").utf8))
+            }
+            do {
+                if worker {
+                    emit(try TrainBenchmark.runWorker(configuration))
+                    return
+                }
+                // The worker is this executable again, with the same settings.
+                let executable = Bundle.main.executablePath ?? CommandLine.arguments[0]
+                var arguments = [
+                    "bench", "train", "--worker", "--config", config, "--batch", "\(batch)", "--iterations",
+                    "\(iterations)", "--warmup", "\(warmup)", "--threads", "\(threads)",
+                ]
+                if breakdown { arguments.append("--breakdown") }
+                let benchmark = TrainBenchmark(configuration: configuration, workerCommand: (executable, arguments))
+                if let absence = benchmark.peerAbsence {
+                    FileHandle.standardError.write(Data("bench train: \(absence); printing our figures only\n".utf8))
+                }
+                emit(try benchmark.run())
             } catch let error as BenchmarkError {
                 throw ValidationError(error.description)
             }
