@@ -48,6 +48,7 @@ extension BriVL {
         @Option(name: .customLong("lr"), help: "Peak learning rate.") var learningRate: Double?
         @Option(help: "Linear warm-up steps.") var warmupSteps: Int?
         @Option(help: "MoCo queue size (a multiple of the batch size).") var queueSize: Int?
+        @Option(help: "MoCo momentum m of the momentum towers' moving average.") var momentum: Double?
         @Option(help: "Momentum-distillation α (0 turns it off).") var distillation: Double?
         @Option(help: "Steps over which α ramps up from 0.") var distillationWarmupSteps: Int?
         @Option(help: "Masked-language-model loss weight (0 turns it off).") var mlmWeight: Double?
@@ -136,6 +137,7 @@ extension BriVL {
             if let learningRate { configuration.optimization.learningRate = learningRate }
             if let warmupSteps { configuration.optimization.warmupSteps = warmupSteps }
             if let queueSize { configuration.objective.queueSize = queueSize }
+            if let momentum { configuration.objective.momentum = momentum }
             if let distillation { configuration.objective.distillation = distillation }
             if let distillationWarmupSteps { configuration.objective.distillationWarmupSteps = distillationWarmupSteps }
             if let mlmWeight { configuration.objective.maskedLanguageModelWeight = mlmWeight }
