@@ -66,6 +66,9 @@ extension BriVL {
             help: "Stop after this many minutes of CPU time (all threads of the process, data loading included): an equal compute budget for comparing recipes on a shared machine."
         ) var cpuLimit: Double?
 
+        @Flag(help: "MoCo: also use the batch's other momentum keys as negatives (ALBEF), not only the queue.")
+        var batchNegatives = false
+
         @Flag(help: "Continue from the run folder's latest checkpoint.")
         var resume = false
 
@@ -138,6 +141,7 @@ extension BriVL {
             if let warmupSteps { configuration.optimization.warmupSteps = warmupSteps }
             if let queueSize { configuration.objective.queueSize = queueSize }
             if let momentum { configuration.objective.momentum = momentum }
+            if batchNegatives { configuration.objective.batchNegatives = true }
             if let distillation { configuration.objective.distillation = distillation }
             if let distillationWarmupSteps { configuration.objective.distillationWarmupSteps = distillationWarmupSteps }
             if let mlmWeight { configuration.objective.maskedLanguageModelWeight = mlmWeight }

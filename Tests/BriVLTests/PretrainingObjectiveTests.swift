@@ -208,6 +208,32 @@ struct DistillationAndMaskingTests {
         #expect(abs(try hard.imageToText.item() - (try output.imageToText.item())) > 1e-3)
     }
 
+    @Test("batch negatives: each query is scored against every key of its batch and the queue, positive on the diagonal")
+    func batchNegatives() throws {
+        let queries: [[Double]] = [[1, 0], [0.6, 0.8]]
+        let keys: [[Double]] = [[0.8, 0.6], [0, 1]]
+        let queue: [[Double]] = [[-1, 0]]
+        let tau = 0.5
+        func dot(_ a: [Double], _ b: [Double]) -> Double { zip(a, b).map(*).reduce(0, +) }
+        var expected = 0.0
+        for (row, query) in queries.enumerated() {
+            let logits = (keys + queue).map { dot(query, $0) / tau }
+            let logSum = Foundation.log(logits.map(Foundation.exp).reduce(0, +))
+            expected += -(logits[row] - logSum) / Double(queries.count)
+        }
+        let matrix = { (rows: [[Double]]) in try Tensor(rows.flatMap { $0 }, shape: [rows.count, 2]) }
+        let loss = try MomentumContrastiveLoss(temperature: tau, batchNegatives: true)
+        let output = try loss(
+            imageQueries: matrix(queries), textQueries: matrix(queries), imageKeys: matrix(keys), textKeys: matrix(keys),
+            imageQueue: matrix(queue), textQueue: matrix(queue))
+        #expect(abs(try output.imageToText.item() - expected) < 1e-12)
+        // Without batch negatives the other key of the batch is not among the columns: a different loss.
+        let queueOnly = try MomentumContrastiveLoss(temperature: tau)(
+            imageQueries: matrix(queries), textQueries: matrix(queries), imageKeys: matrix(keys), textKeys: matrix(keys),
+            imageQueue: matrix(queue), textQueue: matrix(queue))
+        #expect(abs(try queueOnly.imageToText.item() - expected) > 1e-3)
+    }
+
     @Test("MLM masks ~15 % of real tokens, never special or padding ones, 80/10/10, the same for a seed")
     func masking() throws {
         let batch = try ModelFixtures.batch(2000, seed: 19)

@@ -49,11 +49,16 @@ public struct MomentumContrastiveLoss: Sendable {
     public var temperature: Double
     /// Upper bound of 1/τ when the scale is learnable.
     public var maximumScale: Double
+    /// Also score each query against the other momentum keys of its batch (ALBEF), not only the queue (BriVL).
+    /// Queued keys come from older momentum towers than the batch's own keys; with the queue as the only negatives a
+    /// model can tell the positive by its freshness instead of its content.
+    public var batchNegatives: Bool
 
-    public init(temperature: Double = 0.07, maximumScale: Double = 100) throws {
+    public init(temperature: Double = 0.07, maximumScale: Double = 100, batchNegatives: Bool = false) throws {
         guard temperature > 0 else { throw ModelError.invalidConfiguration("temperature must be positive") }
         self.temperature = temperature
         self.maximumScale = maximumScale
+        self.batchNegatives = batchNegatives
     }
 
     /// - Parameters:
@@ -83,8 +88,8 @@ public struct MomentumContrastiveLoss: Sendable {
             scale: try scale.item())
     }
 
-    /// −Σ target · log softmax over [positive | queue], with logits q·k·scale; the target is one-hot on the
-    /// positive, mixed with the teacher's softmax over the same columns when a teacher is given.
+    /// −Σ target · log softmax over [positive | queue] (or [batch keys | queue]), with logits q·k·scale; the target
+    /// is one-hot on the positive, mixed with the teacher's softmax over the same columns when a teacher is given.
     private func crossEntropy(
         queries: Tensor, positives: Tensor, queue: Tensor, scale: Tensor, teacher: Tensor?, distillation: Double
     ) throws -> Tensor {
@@ -92,11 +97,14 @@ public struct MomentumContrastiveLoss: Sendable {
             throw ModelError.invalidInput(
                 "queries \(queries.shape), keys \(positives.shape) and queue \(queue.shape) do not fit together")
         }
-        let logits = try Self.scores(queries, positives: positives, queue: queue) * scale
-        let labels = try Tensor.zeros([queries.size(0)], dtype: .int64, device: queries.device)
+        let logits = try scores(queries, positives: positives, queue: queue) * scale
+        let labels =
+            batchNegatives
+            ? try Tensor.arange(queries.size(0), device: queries.device)
+            : try Tensor.zeros([queries.size(0)], dtype: .int64, device: queries.device)
         guard let teacher else { return try Functional.crossEntropy(logits: logits, targets: labels) }
         let soft = try withNoGrad {
-            let teacherProbabilities = try (Self.scores(teacher, positives: positives, queue: queue) * scale.detach())
+            let teacherProbabilities = try (scores(teacher, positives: positives, queue: queue) * scale.detach())
                 .softmax(dimension: 1)
             let oneHot = try labels.oneHot(classes: logits.size(1)).to(dtype: logits.dtype)
             return try teacherProbabilities * distillation + oneHot * (1 - distillation)
@@ -104,8 +112,10 @@ public struct MomentumContrastiveLoss: Sendable {
         return try Functional.crossEntropy(logits: logits, targets: soft)
     }
 
-    /// [batch, 1 + K]: each row's score with its positive, then with every queued key.
-    private static func scores(_ queries: Tensor, positives: Tensor, queue: Tensor) throws -> Tensor {
+    /// [batch, 1 + K]: each row's score with its positive, then with every queued key; with batch negatives
+    /// [batch, batch + K]: every key of the batch (the positive on the diagonal), then the queue.
+    private func scores(_ queries: Tensor, positives: Tensor, queue: Tensor) throws -> Tensor {
+        if batchNegatives { return try queries.matmul(Tensor.cat([positives, queue]).transposed()) }
         let positive = try (queries * positives).sum(dimension: 1, keepDimensions: true)
         let negatives = try queries.matmul(queue.transposed())
         return try Tensor.cat([positive, negatives], dimension: 1)

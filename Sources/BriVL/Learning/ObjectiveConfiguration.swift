@@ -15,6 +15,8 @@ public struct ObjectiveConfiguration: Codable, Sendable, Equatable {
     public var momentum: Double
     /// K, keys per queue; a multiple of the batch size (BriVL: 9600).
     public var queueSize: Int
+    /// Score queries against the batch's other momentum keys too (ALBEF), not only the queue (BriVL).
+    public var batchNegatives: Bool
     /// α of momentum distillation (ALBEF: 0.4); 0 turns it off. Needs the momentum contrast.
     public var distillation: Double
     /// Steps over which α ramps linearly from 0 to ``distillation`` (the momentum towers are poor teachers early).
@@ -31,6 +33,7 @@ public struct ObjectiveConfiguration: Codable, Sendable, Equatable {
         case fixedTemperature = "fixed_temperature"
         case momentum
         case queueSize = "queue_size"
+        case batchNegatives = "batch_negatives"
         case distillation
         case distillationWarmupSteps = "distillation_warmup_steps"
         case maskedLanguageModelWeight = "masked_language_model_weight"
@@ -40,7 +43,7 @@ public struct ObjectiveConfiguration: Codable, Sendable, Equatable {
 
     public init(
         contrast: Contrast = .momentum, learnableTemperature: Bool = true, fixedTemperature: Double = 0.07,
-        momentum: Double = 0.99, queueSize: Int = 4096, distillation: Double = 0, distillationWarmupSteps: Int = 0,
+        momentum: Double = 0.99, queueSize: Int = 4096, batchNegatives: Bool = false, distillation: Double = 0, distillationWarmupSteps: Int = 0,
         maskedLanguageModelWeight: Double = 0, maskingProbability: Double = 0.15, gradientCacheChunk: Int? = nil
     ) {
         self.contrast = contrast
@@ -48,6 +51,7 @@ public struct ObjectiveConfiguration: Codable, Sendable, Equatable {
         self.fixedTemperature = fixedTemperature
         self.momentum = momentum
         self.queueSize = queueSize
+        self.batchNegatives = batchNegatives
         self.distillation = distillation
         self.distillationWarmupSteps = distillationWarmupSteps
         self.maskedLanguageModelWeight = maskedLanguageModelWeight

@@ -92,7 +92,8 @@ public final class PretrainingObjective {
         self.masking = masking
         inBatchLoss = InBatchContrastiveLoss(maximumScale: model.configuration.maximumLogitScale)
         momentumLoss = try MomentumContrastiveLoss(
-            temperature: configuration.fixedTemperature, maximumScale: model.configuration.maximumLogitScale)
+            temperature: configuration.fixedTemperature, maximumScale: model.configuration.maximumLogitScale,
+            batchNegatives: configuration.batchNegatives)
     }
 
     /// The modules whose parameters the optimizer updates (the model, and the MLM head when MLM is on).
