@@ -37,6 +37,7 @@ train e-clip-mgs --preset tiny --recipe clip
 train f-brivl-mgs-m09 --preset tiny --recipe brivl --momentum 0.9
 train g-moco-mgs-m09 --preset tiny --recipe moco --momentum 0.9
 train h-brivl-mgs-batchneg --preset tiny --recipe brivl --batch-negatives
+train i-moco-mgs-batchneg --preset tiny --recipe moco --batch-negatives
 
 python3 - "$out" <<'PY'
 import json, os, sys
@@ -48,7 +49,8 @@ rows = [("a-clip-vit", "(a) in-batch CLIP loss, ViT tower (the peer's recipe)"),
         ("e-clip-mgs", "(e) in-batch CLIP loss, MGS CNN tower"),
         ("f-brivl-mgs-m09", "(f) = (d) with momentum 0.9"),
         ("g-moco-mgs-m09", "(g) = (c) with momentum 0.9"),
-        ("h-brivl-mgs-batchneg", "(h) = (d) with batch negatives (ALBEF)")]
+        ("h-brivl-mgs-batchneg", "(h) = (d) with batch negatives (ALBEF)"),
+        ("i-moco-mgs-batchneg", "(i) = (c) with batch negatives (ALBEF)")]
 print("| run | steps | pairs seen | i2t R@1/5/10 | t2i R@1/5/10 | mean recall | zero-shot top-1 | last logged loss |")
 print("|---|---|---|---|---|---|---|---|")
 for name, label in rows:
