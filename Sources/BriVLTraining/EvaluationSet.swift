@@ -55,21 +55,28 @@ public struct EvaluationSet {
 
     /// Embeddings of every image and caption, in chunks, without a graph, in evaluation mode.
     public func embed(with model: BriVLModel, chunk: Int = 256) throws -> (images: Tensor, texts: Tensor) {
+        let texts = try embedChunks(model: model, chunk: chunk) { start, length in
+            try model.encodeText(
+                tokenIDs: tokenIDs.narrowed(dimension: 0, start: start, length: length),
+                attentionMask: attentionMask.narrowed(dimension: 0, start: start, length: length))
+        }
+        return (try embedImages(with: model, chunk: chunk), texts)
+    }
+
+    /// Embeddings of every image only (zero-shot classification needs no captions).
+    public func embedImages(with model: BriVLModel, chunk: Int = 256) throws -> Tensor {
+        try embedChunks(model: model, chunk: chunk) { start, length in
+            try model.encodeImage(images.narrowed(dimension: 0, start: start, length: length))
+        }
+    }
+
+    private func embedChunks(model: BriVLModel, chunk: Int, _ encode: (Int, Int) throws -> Tensor) throws -> Tensor {
         let wasTraining = model.training
         model.eval()
         defer { model.train(wasTraining) }
         return try withNoGrad {
-            var imageParts: [Tensor] = []
-            var textParts: [Tensor] = []
-            for start in stride(from: 0, to: count, by: chunk) {
-                let length = Swift.min(chunk, count - start)
-                imageParts.append(try model.encodeImage(images.narrowed(dimension: 0, start: start, length: length)))
-                textParts.append(
-                    try model.encodeText(
-                        tokenIDs: tokenIDs.narrowed(dimension: 0, start: start, length: length),
-                        attentionMask: attentionMask.narrowed(dimension: 0, start: start, length: length)))
-            }
-            return (try Tensor.cat(imageParts), try Tensor.cat(textParts))
+            let parts = try stride(from: 0, to: count, by: chunk).map { try encode($0, Swift.min(chunk, count - $0)) }
+            return try Tensor.cat(parts)
         }
     }
 }
@@ -120,7 +127,7 @@ public struct ZeroShotSet {
     public func accuracy(of model: BriVLModel, tokenizer: BertTokenizer) throws -> Double {
         let classifier = try ZeroShotClassifier(
             model: model, tokenizer: tokenizer, classNames: classNames, prompts: prompts)
-        let embeddings = try images.embed(with: model).images
+        let embeddings = try images.embedImages(with: model)
         let predictions = try classifier.predict(imageEmbeddings: embeddings)
         let correct = zip(predictions, labels).filter { $0 == $1 }.count
         return Double(correct) / Double(labels.count)

@@ -45,8 +45,7 @@ public final class TrainedModel {
                 "\(vocabularyPath) has \(tokenizer.vocabulary.count) entries, the model expects "
                     + "\(configuration.text.bert.vocabularySize)")
         }
-        let size = configuration.image.imageSize
-        preprocessing = try ImagePipeline([.resize(shorter: size), .centerCrop(size), .toTensor(normalization: .clip)])
+        preprocessing = try ImagingSampleDecoder.evaluation(size: configuration.image.imageSize).pipeline
     }
 
     /// Embeddings of encoded images (JPEG/PNG/WebP bytes): [n, dim].

@@ -176,7 +176,8 @@ public final class Trainer {
         let learningRate = schedule.learningRate(at: step)
         optimizer.learningRate = learningRate
         try optimizer.zeroGrad()
-        let seed = Self.mix(configuration.run.seed, UInt64(step))
+        var stepRandom = LoaderRandom(seed: configuration.run.seed, stream: .trainingStep, step)
+        let seed = stepRandom.next()
         let output = try objective.accumulateGradients(
             images: batch.images, tokenIDs: batch.tokenIDs, attentionMask: batch.attentionMask, step: step, seed: seed)
         guard output.loss.isFinite else {
@@ -288,13 +289,5 @@ public final class Trainer {
         try TrainingPlot.write(
             steps: metrics.steps, validations: metrics.validations,
             to: (outputDirectory as NSString).appendingPathComponent("curves.svg"))
-    }
-
-    /// SplitMix64's finaliser over (seed, step): a per-step seed with no visible pattern.
-    static func mix(_ seed: UInt64, _ step: UInt64) -> UInt64 {
-        var z = seed &+ (step &+ 1) &* 0x9E37_79B9_7F4A_7C15
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }

@@ -31,8 +31,9 @@ public struct RetrievalMetrics: Codable, Sendable, Equatable {
     /// against the match, so a model that scores everything alike gets no credit).
     static func recalls(_ scores: Tensor, ks: [Int]) throws -> [Int: Double] {
         let n = scores.size(0)
-        let diagonal = try scores.to(dtype: .float64).diagonalValues().unsqueezed(1)
-        let atLeast = try scores.to(dtype: .float64).ge(diagonal).to(dtype: .int64).sum(dimension: 1)
+        let exact = try scores.to(dtype: .float64)
+        let diagonal = try exact.diagonalValues().unsqueezed(1)
+        let atLeast = try exact.ge(diagonal).to(dtype: .int64).sum(dimension: 1)
         let ranks = try atLeast.toArray(Int64.self).map { $0 - 1 }
         var result: [Int: Double] = [:]
         for k in ks { result[k] = Double(ranks.filter { $0 < k }.count) / Double(n) }

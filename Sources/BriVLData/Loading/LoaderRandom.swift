@@ -67,4 +67,6 @@ public enum LoaderStream: UInt64, Sendable {
     case resample = 0x5245_5341_4d50    // "RESAMP"
     case shuffleBuffer = 0x4255_4646_4552  // "BUFFER"
     case sample = 0x5341_4d50_4c45      // "SAMPLE"
+    /// Training-time draws keyed by the optimizer step (MLM masking), so a resumed run draws the same ones.
+    case trainingStep = 0x5354_4550     // "STEP"
 }
