@@ -80,13 +80,19 @@ let package = Package(
         .target(name: "BriVL", dependencies: ["Torch", "TorchNN", "Tokenization"]),
         // Pretraining: the training loop, its configuration, checkpoints and metrics.
         .target(name: "BriVLTraining", dependencies: ["BriVL", "BriVLData", "Torch", "TorchNN", "Tokenization", "Imaging"]),
+        // Downstream evaluation: zero-shot image and text classification, retrieval, VQA as contrastive multiple
+        // choice, linear probes; every evaluation writes a JSON report and a Markdown table.
+        .target(
+            name: "BriVLEvaluation",
+            dependencies: ["BriVL", "BriVLData", "BriVLTraining", "Torch", "TorchNN", "Tokenization", "Imaging"]),
         // Benchmarks printing machine-readable lines; run through `brivl bench`.
         .target(
             name: "Benchmarks", dependencies: ["CTorch", "Torch", "TorchNN", "Imaging", "Tokenization", "BriVLData", "BriVL"]),
         .executableTarget(
             name: "brivl",
             dependencies: [
-                "Torch", "TorchNN", "Imaging", "Tokenization", "BriVLData", "BriVL", "BriVLTraining", "Benchmarks",
+                "Torch", "TorchNN", "Imaging", "Tokenization", "BriVLData", "BriVL", "BriVLTraining", "BriVLEvaluation",
+                "Benchmarks",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
         // Finite-difference gradient checking shared by the test targets.
@@ -99,6 +105,9 @@ let package = Package(
         .testTarget(name: "BriVLDataTests", dependencies: ["BriVLData", "Imaging"]),
         .testTarget(name: "BriVLTests", dependencies: ["BriVL", "Tokenization", "GradientChecking"]),
         .testTarget(name: "BriVLTrainingTests", dependencies: ["BriVLTraining", "BriVL", "BriVLData", "TorchNN"]),
+        .testTarget(
+            name: "BriVLEvaluationTests",
+            dependencies: ["BriVLEvaluation", "BriVLTraining", "BriVL", "BriVLData", "TorchNN", "GradientChecking"]),
     ],
     cxxLanguageStandard: torchRoot == nil ? .cxx17 : .cxx20
 )
