@@ -7,7 +7,7 @@ extension BriVL {
     struct DataCommands: ParsableCommand {
         static let configuration = CommandConfiguration(
             commandName: "data", abstract: "Look into datasets, or generate one.",
-            subcommands: [Inspect.self, FashionCaptions.self])
+            subcommands: [Inspect.self, FashionCaptions.self, FashionVQA.self])
     }
 
     struct Inspect: ParsableCommand {

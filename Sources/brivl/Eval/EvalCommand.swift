@@ -12,7 +12,10 @@ extension BriVL {
                 Every evaluation prints its table and writes <name>.json (stable snake_case keys, fractions) and \
                 <name>.md into --output; `brivl eval report` merges several into one page.
                 """,
-            subcommands: [EvalReport.self])
+            subcommands: [
+                ZeroShot.self, SeenUnseen.self, TextClassification.self, Retrieval.self, VQA.self,
+                LinearProbeCommand.self, EvalReport.self,
+            ])
     }
 }
 
@@ -78,9 +81,11 @@ extension BriVL.Eval {
         func run() throws {
             var loaded: [EvaluationReport] = []
             for path in try ReportCollection.expand(reports) { loaded.append(try EvaluationReport.read(from: path)) }
-            let page = ReportCollection(title: title, reports: loaded).markdown()
+            let collection = ReportCollection(title: title, reports: loaded)
+            let page = collection.markdown()
             if let output {
                 try Data(page.utf8).write(to: URL(fileURLWithPath: output), options: .atomic)
+                print(collection.summary().plainText())
                 print("merged \(loaded.count) reports into \(output)")
             } else {
                 print(page, terminator: "")
