@@ -34,7 +34,8 @@ final class ProgressBar {
 
     private func draw(_ done: Int, detail: String, final: Bool) {
         let elapsed = Date().timeIntervalSince(start)
-        let rate = elapsed > 0 ? Double(done) / elapsed : 0
+        // Under half a second the rate is mostly noise (the first batch over a few microseconds reads as millions/s).
+        let rate = elapsed >= 0.5 ? Double(done) / elapsed : 0
         var text = "\(label): \(done)"
         if let total, total > 0 {
             let fraction = min(1, Double(done) / Double(total))
@@ -44,7 +45,8 @@ final class ProgressBar {
                 + "\(done)/\(total) \(Int(fraction * 100))%"
             if !final && rate > 0 { text += " ETA \(Self.duration(Double(total - done) / rate))" }
         }
-        text += String(format: " %.1f/s", rate) + " " + Self.duration(elapsed)
+        if rate > 0 { text += String(format: " %.1f/s", rate) }
+        text += " " + Self.duration(elapsed)
         if !detail.isEmpty { text += " " + detail }
         let line = interactive ? "\r\u{1B}[K" + text + (final ? "\n" : "") : text + "\n"
         FileHandle.standardError.write(Data(line.utf8))

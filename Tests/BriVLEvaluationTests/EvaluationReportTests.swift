@@ -7,7 +7,7 @@ import Testing
     private func sample() -> EvaluationReport {
         EvaluationReport(
             task: "zero_shot_classification", model: "runs/demo", dataset: "fashion zero-shot",
-            metrics: ["top1": 0.5, "top5": 0.875], settings: ["templates": "8"],
+            metrics: ["top1": 0.5, "top5": 0.875], settings: ["prompts_per_class": "8"],
             tables: [ReportTable(title: "Per class", columns: ["class", "accuracy"], rows: [["连衣裙", "50.0"], ["a|b", "1"]])],
             attachments: ["confusion.svg"], skipped: ["x.jpg: unreadable"])
     }
@@ -20,6 +20,7 @@ import Testing
         #expect(try EvaluationReport.read(from: paths.json) == report)
         let json = String(decoding: try Data(contentsOf: URL(fileURLWithPath: paths.json)), as: UTF8.self)
         #expect(json.contains("\"task\" : \"zero_shot_classification\""))
+        #expect(json.contains("\"prompts_per_class\" : \"8\""))
         let markdown = try String(contentsOfFile: paths.markdown, encoding: .utf8)
         #expect(markdown.contains("| 50.0 | 87.5 |"))
         #expect(markdown.contains("| a\\|b | 1 |"))
@@ -46,6 +47,8 @@ import Testing
         #expect(page.contains("| zero_shot_classification | fashion zero-shot | runs/demo | top1 50.0, top5 87.5 |"))
         #expect(page.contains("| retrieval | fashion zero-shot | runs/demo | mean_recall 25.0 |"))
         #expect(page.contains("## retrieval — fashion zero-shot"))
+        let named = ReportCollection(title: "All", reports: [sample(), second], names: ["zero-shot", "retrieval"])
+        #expect(named.summary().rows[1].prefix(2) == ["retrieval", "retrieval"])
     }
 
     @Test func plainTextAlignsWideCharacters() {

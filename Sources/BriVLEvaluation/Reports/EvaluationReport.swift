@@ -118,11 +118,11 @@ extension EvaluationReport {
         return (json, markdownPath)
     }
 
-    /// Pretty, key-sorted, snake_case JSON: stable for diffs and scripts.
+    /// Pretty, key-sorted JSON: stable for diffs and scripts. Field names are single words and metric keys are
+    /// written snake_case by the evaluations, so no key conversion is applied (it would also rewrite metric keys).
     public func encoded() throws -> Data {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-        encoder.keyEncodingStrategy = .convertToSnakeCase
         encoder.nonConformingFloatEncodingStrategy = .convertToString(
             positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
         return try encoder.encode(self)
@@ -134,7 +134,6 @@ extension EvaluationReport {
             throw EvaluationError.io(file: path, message: "cannot read the report")
         }
         let decoder = JSONDecoder()
-        decoder.keyDecodingStrategy = .convertFromSnakeCase
         decoder.nonConformingFloatDecodingStrategy = .convertFromString(
             positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
         let report: EvaluationReport

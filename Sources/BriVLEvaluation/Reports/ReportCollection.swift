@@ -4,18 +4,22 @@ import Foundation
 public struct ReportCollection {
     public var title: String
     public var reports: [EvaluationReport]
+    /// What to call each report in the summary (its file name), telling apart reports of the same task.
+    public var names: [String]?
 
-    public init(title: String, reports: [EvaluationReport]) {
+    public init(title: String, reports: [EvaluationReport], names: [String]? = nil) {
         self.title = title
         self.reports = reports
+        self.names = names?.count == reports.count ? names : nil
     }
 
-    /// One row per report: task, dataset, model, then its metrics as `key value` pairs.
+    /// One row per report: its name (when known), task, dataset, model, then its metrics as `key value` pairs.
     public func summary() -> ReportTable {
         ReportTable(
-            title: "Summary", columns: ["task", "dataset", "model", "metrics (%)"],
-            rows: reports.map { report in
-                [
+            title: "Summary", columns: (names == nil ? [] : ["report"]) + ["task", "dataset", "model", "metrics (%)"],
+            rows: reports.indices.map { index in
+                let report = reports[index]
+                return (names.map { [$0[index]] } ?? []) + [
                     report.task, report.dataset, report.model,
                     report.metrics.keys.sorted().map { "\($0) \(EvaluationReport.format(report.metrics[$0]!))" }
                         .joined(separator: ", "),

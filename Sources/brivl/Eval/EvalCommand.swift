@@ -79,9 +79,10 @@ extension BriVL.Eval {
         }
 
         func run() throws {
-            var loaded: [EvaluationReport] = []
-            for path in try ReportCollection.expand(reports) { loaded.append(try EvaluationReport.read(from: path)) }
-            let collection = ReportCollection(title: title, reports: loaded)
+            let paths = try ReportCollection.expand(reports)
+            let loaded = try paths.map { try EvaluationReport.read(from: $0) }
+            let names = paths.map { (($0 as NSString).lastPathComponent as NSString).deletingPathExtension }
+            let collection = ReportCollection(title: title, reports: loaded, names: names)
             let page = collection.markdown()
             if let output {
                 try Data(page.utf8).write(to: URL(fileURLWithPath: output), options: .atomic)
