@@ -85,6 +85,10 @@ let package = Package(
         .target(
             name: "BriVLEvaluation",
             dependencies: ["BriVL", "BriVLData", "BriVLTraining", "Torch", "TorchNN", "Tokenization", "Imaging"]),
+        // Visual explanation: concept images and unit visualisations optimised through the frozen towers, story
+        // sequences, and image/token saliency for a pair.
+        .target(
+            name: "BriVLInterpret", dependencies: ["BriVL", "BriVLTraining", "Torch", "TorchNN", "Imaging", "Tokenization"]),
         // Benchmarks printing machine-readable lines; run through `brivl bench`.
         .target(
             name: "Benchmarks", dependencies: ["CTorch", "Torch", "TorchNN", "Imaging", "Tokenization", "BriVLData", "BriVL"]),
@@ -92,11 +96,13 @@ let package = Package(
             name: "brivl",
             dependencies: [
                 "Torch", "TorchNN", "Imaging", "Tokenization", "BriVLData", "BriVL", "BriVLTraining", "BriVLEvaluation",
-                "Benchmarks",
+                "BriVLInterpret", "Benchmarks",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
         // Finite-difference gradient checking shared by the test targets.
         .target(name: "GradientChecking", dependencies: ["Torch"], path: "Tests/GradientChecking"),
+        // The tiny model configuration the training, evaluation and explanation tests share.
+        .target(name: "ModelTestSupport", dependencies: ["BriVL"], path: "Tests/ModelTestSupport"),
         .testTarget(name: "TorchTests", dependencies: ["Torch", "GradientChecking"]),
         .testTarget(
             name: "TorchNNTests", dependencies: ["TorchNN", "GradientChecking"], resources: [.copy("Resources")]),
@@ -104,10 +110,16 @@ let package = Package(
         .testTarget(name: "TokenizationTests", dependencies: ["Tokenization"]),
         .testTarget(name: "BriVLDataTests", dependencies: ["BriVLData", "Imaging"]),
         .testTarget(name: "BriVLTests", dependencies: ["BriVL", "Tokenization", "GradientChecking"]),
-        .testTarget(name: "BriVLTrainingTests", dependencies: ["BriVLTraining", "BriVL", "BriVLData", "TorchNN"]),
+        .testTarget(
+            name: "BriVLTrainingTests", dependencies: ["BriVLTraining", "BriVL", "BriVLData", "TorchNN", "ModelTestSupport"]),
         .testTarget(
             name: "BriVLEvaluationTests",
-            dependencies: ["BriVLEvaluation", "BriVLTraining", "BriVL", "BriVLData", "TorchNN", "GradientChecking"]),
+            dependencies: [
+                "BriVLEvaluation", "BriVLTraining", "BriVL", "BriVLData", "TorchNN", "GradientChecking", "ModelTestSupport",
+            ]),
+        .testTarget(
+            name: "BriVLInterpretTests",
+            dependencies: ["BriVLInterpret", "BriVL", "Torch", "TorchNN", "Imaging", "Tokenization", "ModelTestSupport"]),
     ],
     cxxLanguageStandard: torchRoot == nil ? .cxx17 : .cxx20
 )

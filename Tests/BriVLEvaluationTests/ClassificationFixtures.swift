@@ -2,6 +2,7 @@ import BriVL
 import BriVLData
 import Foundation
 import Imaging
+import ModelTestSupport
 import Tokenization
 import Torch
 
@@ -69,18 +70,7 @@ enum ClassificationFixtures {
     }
 
     static func configuration(vocabularySize: Int) -> BriVLConfiguration {
-        let resnet = ResNetConfiguration(block: .basic, depths: [1, 1], widths: [4, 8], stem: .small)
-        return BriVLConfiguration(
-            name: "test",
-            image: ImageTowerConfiguration(
-                imageSize: 16, resnet: resnet, grids: [1, 2], samplesPerSide: 2,
-                head: EmbeddingHeadConfiguration(inputSize: 8, layerCount: 1, headCount: 2, projectionSizes: [16, 8])),
-            text: TextTowerConfiguration(
-                bert: BertConfiguration(
-                    vocabularySize: vocabularySize, hiddenSize: 8, layerCount: 1, headCount: 2, intermediateSize: 16,
-                    maxPositions: 16, hiddenDropout: 0, attentionDropout: 0),
-                head: EmbeddingHeadConfiguration(inputSize: 8, layerCount: 1, headCount: 2, projectionSizes: [16, 8]),
-                maxLength: 12))
+        TinyModels.configuration(vocabularySize: vocabularySize)
     }
 
     static func model(seed: UInt64 = 3) throws -> (BriVLModel, BertTokenizer) {

@@ -2,6 +2,7 @@ import BriVL
 import BriVLData
 import Foundation
 import Imaging
+import ModelTestSupport
 import Tokenization
 import Torch
 
@@ -63,18 +64,7 @@ enum VQAFixtures {
     }
 
     static func configuration(vocabularySize: Int) -> BriVLConfiguration {
-        let resnet = ResNetConfiguration(block: .basic, depths: [1, 1], widths: [8, 16], stem: .small)
-        return BriVLConfiguration(
-            name: "test-vqa",
-            image: ImageTowerConfiguration(
-                imageSize: 16, resnet: resnet, grids: [1, 2], samplesPerSide: 2,
-                head: EmbeddingHeadConfiguration(inputSize: 16, layerCount: 1, headCount: 2, projectionSizes: [32, 16])),
-            text: TextTowerConfiguration(
-                bert: BertConfiguration(
-                    vocabularySize: vocabularySize, hiddenSize: 16, layerCount: 1, headCount: 2, intermediateSize: 32,
-                    maxPositions: 24, hiddenDropout: 0, attentionDropout: 0),
-                head: EmbeddingHeadConfiguration(inputSize: 16, layerCount: 1, headCount: 2, projectionSizes: [32, 16]),
-                maxLength: 24))
+        TinyModels.configuration(name: "test-vqa", vocabularySize: vocabularySize, width: 16, maxLength: 24)
     }
 
     /// The same text tower beside a two-block ViT over 8-pixel patches.

@@ -2,6 +2,7 @@ import BriVL
 import BriVLData
 import Foundation
 import Imaging
+import ModelTestSupport
 import Torch
 
 @testable import BriVLTraining
@@ -56,18 +57,7 @@ enum TrainingFixtures {
     /// - Parameter dropout: BERT's hidden dropout; nonzero draws from the engine's global generator, which tests
     ///   running at the same time in this process also use.
     static func model(dropout: Double = 0.1) -> BriVLConfiguration {
-        let resnet = ResNetConfiguration(block: .basic, depths: [1, 1], widths: [4, 8], stem: .small)
-        return BriVLConfiguration(
-            name: "test",
-            image: ImageTowerConfiguration(
-                imageSize: 16, resnet: resnet, grids: [1, 2], samplesPerSide: 2,
-                head: EmbeddingHeadConfiguration(inputSize: 8, layerCount: 1, headCount: 2, projectionSizes: [16, 8])),
-            text: TextTowerConfiguration(
-                bert: BertConfiguration(
-                    vocabularySize: 0, hiddenSize: 8, layerCount: 1, headCount: 2, intermediateSize: 16,
-                    maxPositions: 16, hiddenDropout: dropout, attentionDropout: 0),
-                head: EmbeddingHeadConfiguration(inputSize: 8, layerCount: 1, headCount: 2, projectionSizes: [16, 8]),
-                maxLength: 12))
+        TinyModels.configuration(vocabularySize: 0, dropout: dropout)
     }
 
     /// A complete run configuration over fresh shards in `root` (train/, validation/, vocab.txt).

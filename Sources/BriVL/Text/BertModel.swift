@@ -30,10 +30,16 @@ public final class BertEmbeddings: Module {
     ///   - tokenTypeIDs: [batch, length] int64, or nil for all zeros
     /// - Returns: [batch, length, hidden]
     func callAsFunction(_ tokenIDs: Tensor, tokenTypeIDs: Tensor?) throws -> Tensor {
-        let length = tokenIDs.size(1)
-        let positions = try Tensor.arange(length, device: tokenIDs.device).unsqueezed(0)
-        let types = try tokenTypeIDs ?? Tensor.zeros(tokenIDs.shape, dtype: .int64, device: tokenIDs.device)
-        var x = try wordEmbeddings(tokenIDs) + positionEmbeddings(positions) + tokenTypeEmbeddings(types)
+        try callAsFunction(wordVectors: wordEmbeddings(tokenIDs), tokenTypeIDs: tokenTypeIDs)
+    }
+
+    /// The same from word vectors already looked up ([batch, length, hidden]), so that attributions can take
+    /// gradients with respect to them.
+    public func callAsFunction(wordVectors: Tensor, tokenTypeIDs: Tensor?) throws -> Tensor {
+        let (batch, length) = (wordVectors.size(0), wordVectors.size(1))
+        let positions = try Tensor.arange(length, device: wordVectors.device).unsqueezed(0)
+        let types = try tokenTypeIDs ?? Tensor.zeros([batch, length], dtype: .int64, device: wordVectors.device)
+        var x = try wordVectors + positionEmbeddings(positions) + tokenTypeEmbeddings(types)
         x = try layerNorm(x)
         if let dropout { x = try dropout(x) }
         return x
@@ -210,9 +216,29 @@ public final class BertModel: Module {
         guard tokenIDs.size(1) <= configuration.maxPositions else {
             throw ModelError.invalidInput("\(tokenIDs.size(1)) tokens exceed the \(configuration.maxPositions) positions")
         }
+        return try encode(embeddings(tokenIDs, tokenTypeIDs: tokenTypeIDs), attentionMask: attentionMask)
+    }
+
+    /// The encoder over word vectors instead of token ids ([batch, length, hidden], rows of
+    /// `embeddings.wordEmbeddings.weight` or anything else): the entry point for gradients with respect to tokens.
+    public func callAsFunction(wordVectors: Tensor, attentionMask: Tensor, tokenTypeIDs: Tensor? = nil) throws
+        -> BertOutput
+    {
+        guard wordVectors.rank == 3, attentionMask.shape == Array(wordVectors.shape.prefix(2)) else {
+            throw ModelError.invalidInput(
+                "word vectors \(wordVectors.shape) need a [batch, length] mask, got \(attentionMask.shape)")
+        }
+        guard wordVectors.size(1) <= configuration.maxPositions else {
+            throw ModelError.invalidInput("\(wordVectors.size(1)) tokens exceed the \(configuration.maxPositions) positions")
+        }
+        return try encode(
+            embeddings(wordVectors: wordVectors, tokenTypeIDs: tokenTypeIDs), attentionMask: attentionMask)
+    }
+
+    private func encode(_ embedded: Tensor, attentionMask: Tensor) throws -> BertOutput {
         let keep = try attentionMask.ne(0)
         let mask = try keep.unsqueezed(1).unsqueezed(1)
-        var x = try embeddings(tokenIDs, tokenTypeIDs: tokenTypeIDs)
+        var x = embedded
         for layer in encoder.layers { x = try layer(x, mask: mask) }
         return BertOutput(lastHiddenState: x, meanPooled: try Self.meanPool(x, mask: keep))
     }

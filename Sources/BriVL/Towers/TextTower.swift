@@ -24,6 +24,13 @@ public final class TextTower: Module {
         return (try head(hidden, paddingMask: padding), hidden)
     }
 
+    /// The joint-space embeddings [batch, embedding] from word vectors [batch, length, hidden] instead of token ids,
+    /// so that gradients can be taken with respect to each token's vector.
+    public func encode(wordVectors: Tensor, attentionMask: Tensor) throws -> Tensor {
+        let hidden = try bert(wordVectors: wordVectors, attentionMask: attentionMask).lastHiddenState
+        return try head(hidden, paddingMask: attentionMask.eq(0))
+    }
+
     public func callAsFunction(tokenIDs: Tensor, attentionMask: Tensor) throws -> Tensor {
         try encode(tokenIDs: tokenIDs, attentionMask: attentionMask).embedding
     }
