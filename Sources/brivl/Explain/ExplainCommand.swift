@@ -100,6 +100,11 @@ struct ExplainOptions: ParsableArguments {
 
     /// Applies the engine options and loads the model, saying what was loaded.
     func loadProbe() throws -> EmbeddingProbe {
+        try Self.loadProbe(checkpoint: checkpoint, engine: engine)
+    }
+
+    /// The same for commands that take only a checkpoint and the engine options.
+    static func loadProbe(checkpoint: String, engine: EngineOptions) throws -> EmbeddingProbe {
         engine.apply()
         let trained: TrainedModel
         do {

@@ -73,14 +73,7 @@ extension BriVL.Explain {
         }
 
         func run() throws {
-            engine.apply()
-            let trained: TrainedModel
-            do {
-                trained = try TrainedModel(path: checkpoint)
-            } catch {
-                throw InterpretError.invalidArgument("cannot load a model from \(checkpoint): \(error)")
-            }
-            let probe = try EmbeddingProbe(model: trained.model, tokenizer: trained.tokenizer)
+            let probe = try ExplainOptions.loadProbe(checkpoint: checkpoint, engine: engine)
             let picture = try PictureInput.load(path: image, side: probe.imageSize)
             let baselineColour = Self.baselines[baseline] ?? PictureInput.borderColour(of: picture.image)
             let saliency = try probe.saliency(image: picture.tensor, text: text, baseline: baselineColour, steps: steps)
