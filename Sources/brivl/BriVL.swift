@@ -1,4 +1,5 @@
 import ArgumentParser
+import BriVLTraining
 import Foundation
 import Torch
 
@@ -41,5 +42,17 @@ struct EngineOptions: ParsableArguments {
     /// Applies the options to the engine.
     func apply() {
         Engine.threadCount = threads ?? ProcessInfo.processInfo.activeProcessorCount
+    }
+}
+
+extension EngineOptions {
+    /// Applies the options and loads a trained model (a run folder or one step folder), saying on standard error
+    /// which checkpoint was loaded.
+    func loadTrainedModel(_ path: String) throws -> TrainedModel {
+        apply()
+        let trained = try TrainedModel(path: path)
+        FileHandle.standardError.write(
+            Data("model \(trained.model.configuration.name) from \(trained.checkpoint.path)\n".utf8))
+        return trained
     }
 }

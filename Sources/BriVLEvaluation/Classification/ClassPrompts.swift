@@ -202,11 +202,7 @@ extension ClassPrompts {
                 let json = (candidate as NSString).appendingPathComponent("classes.json")
                 if fileManager.fileExists(atPath: json) { return try read(fashionClasses: json, templates: templates) }
             }
-            let folders = try fileManager.contentsOfDirectory(atPath: path).sorted().filter { name in
-                var isFolder: ObjCBool = false
-                return fileManager.fileExists(atPath: (path as NSString).appendingPathComponent(name), isDirectory: &isFolder)
-                    && isFolder.boolValue
-            }
+            let folders = try LabelledImageSet.subfolders(of: path)
             guard !folders.isEmpty else {
                 throw EvaluationError.invalidArgument(
                     "\(path) has no classes.json and no class sub-folders: give a class file")

@@ -19,58 +19,46 @@ public struct ClassificationMetrics: Sendable, Equatable {
     }
 
     /// - Parameters:
-    ///   - scores: one row of class scores per sample
+    ///   - scores: [samples, classes] class scores
     ///   - labels: each sample's class index
     ///   - ks: cut-offs (those above the class count are clamped to it)
-    public static func measure(scores: [[Float]], labels: [Int], ks: [Int] = [1, 5]) throws -> ClassificationMetrics {
-        guard !scores.isEmpty, scores.count == labels.count else {
+    ///
+    /// Ranks and predictions are computed by the engine; only one integer per sample crosses to Swift.
+    public static func measure(scores: Tensor, labels: [Int], ks: [Int] = [1, 5]) throws -> ClassificationMetrics {
+        guard scores.rank == 2, scores.size(0) > 0, scores.size(0) == labels.count, scores.size(1) > 0 else {
             throw EvaluationError.invalidArgument(
-                "classification metrics need one score row per label (\(scores.count) rows, \(labels.count) labels)")
+                "classification metrics need [samples, classes] scores with one row per label (scores \(scores.shape), "
+                    + "\(labels.count) labels)")
         }
-        let classes = scores[0].count
-        guard classes > 0, scores.allSatisfy({ $0.count == classes }) else {
-            throw EvaluationError.invalidArgument("every score row needs the same, non-zero number of classes")
-        }
+        let classes = scores.size(1)
         guard labels.allSatisfy({ (0..<classes).contains($0) }) else {
             throw EvaluationError.invalidArgument("a label lies outside 0..<\(classes)")
         }
-        var confusion = Array(repeating: Array(repeating: 0, count: classes), count: classes)
-        var hits = Dictionary(uniqueKeysWithValues: ks.map { ($0, 0) })
-        for (row, label) in zip(scores, labels) {
-            let target = row[label]
-            // Rank 0 is best; every other class scoring at least as high pushes the true class down.
-            let rank = row.indices.filter { $0 != label && row[$0] >= target }.count
-            for k in ks where rank < k { hits[k]! += 1 }
-            confusion[label][Self.argmax(row)] += 1
+        let (ranks, predictions) = try withNoGrad { () -> ([Int64], [Int64]) in
+            let exact = try scores.to(dtype: .float64)
+            let target = try exact.gather(
+                dimension: 1, index: Tensor(labels.map(Int64.init), shape: [labels.count, 1]))
+            // Rank 0 is best; every class scoring at least as high as the true one (itself included) counts.
+            let ranks = try exact.ge(target).to(dtype: .int64).sum(dimension: 1) - 1
+            return (try ranks.toArray(Int64.self), try exact.argmax(dimension: 1).toArray(Int64.self))
         }
+        var confusion = Array(repeating: Array(repeating: 0, count: classes), count: classes)
+        for (label, predicted) in zip(labels, predictions) { confusion[label][Int(predicted)] += 1 }
+        let topK = Dictionary(
+            uniqueKeysWithValues: ks.map { k in (k, Double(ranks.filter { $0 < k }.count) / Double(labels.count)) })
         let perClass: [Double?] = confusion.indices.map { label in
             let total = confusion[label].reduce(0, +)
             return total == 0 ? nil : Double(confusion[label][label]) / Double(total)
         }
-        return ClassificationMetrics(
-            topK: hits.mapValues { Double($0) / Double(labels.count) }, perClassAccuracy: perClass,
-            confusion: confusion, samples: labels.count)
+        return ClassificationMetrics(topK: topK, perClassAccuracy: perClass, confusion: confusion, samples: labels.count)
     }
 
-    /// Scores as a tensor [samples, classes].
-    public static func measure(scores: Tensor, labels: [Int], ks: [Int] = [1, 5]) throws -> ClassificationMetrics {
-        try measure(scores: try scores.rows(), labels: labels, ks: ks)
-    }
-
-    /// The first index of the highest score (the prediction).
-    static func argmax(_ row: [Float]) -> Int {
-        var best = 0
-        for index in row.indices where row[index] > row[best] { best = index }
-        return best
+    /// Scores given as one row per sample.
+    public static func measure(scores: [[Float]], labels: [Int], ks: [Int] = [1, 5]) throws -> ClassificationMetrics {
+        guard let classes = scores.first?.count, classes > 0, scores.allSatisfy({ $0.count == classes }) else {
+            throw EvaluationError.invalidArgument("every score row needs the same, non-zero number of classes")
+        }
+        return try measure(scores: Tensor(scores.flatMap { $0 }, shape: [scores.count, classes]), labels: labels, ks: ks)
     }
 }
 
-extension Tensor {
-    /// A float matrix [n, m] as n rows.
-    func rows() throws -> [[Float]] {
-        guard rank == 2 else { throw EvaluationError.invalidArgument("expected a matrix, got shape \(shape)") }
-        let values = try withNoGrad { try self.to(dtype: .float32).contiguous().toArray(Float.self) }
-        let width = size(1)
-        return (0..<size(0)).map { Array(values[($0 * width)..<(($0 + 1) * width)]) }
-    }
-}

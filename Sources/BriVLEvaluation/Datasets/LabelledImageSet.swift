@@ -61,6 +61,16 @@ public struct LabelledImageSet {
             sources: indices.map { sources[$0] }, skipped: skipped)
     }
 
+    /// The names of the folders directly inside `root`, sorted: the classes of a class-folder tree.
+    static func subfolders(of root: String) throws -> [String] {
+        let fileManager = FileManager.default
+        return try fileManager.contentsOfDirectory(atPath: root).sorted().filter { name in
+            var isDirectory: ObjCBool = false
+            return fileManager.fileExists(atPath: (root as NSString).appendingPathComponent(name), isDirectory: &isDirectory)
+                && isDirectory.boolValue
+        }
+    }
+
     private struct Builder {
         let pipeline: ImagePipeline
         let limit: Int
@@ -141,11 +151,7 @@ public struct LabelledImageSet {
 
         mutating func readClassFolders(_ root: String, classes: ClassPrompts) throws {
             let fileManager = FileManager.default
-            let folders = try fileManager.contentsOfDirectory(atPath: root).sorted().filter { name in
-                var isDirectory: ObjCBool = false
-                return fileManager.fileExists(atPath: (root as NSString).appendingPathComponent(name), isDirectory: &isDirectory)
-                    && isDirectory.boolValue
-            }
+            let folders = try LabelledImageSet.subfolders(of: root)
             guard !folders.isEmpty else {
                 throw EvaluationError.invalidFile(
                     file: root, line: nil, message: "neither shards nor class sub-folders of images")

@@ -42,19 +42,15 @@ public struct BatchedEmbedder {
         }
     }
 
-    /// One embedding per class: the normalised mean of its prompts' embeddings (CLIP's prompt ensembling). All
-    /// prompts go through the text tower in shared batches. Returns [classes, dim].
+    /// One embedding per class: the normalised mean of its prompts' embeddings (CLIP's prompt ensembling), as the
+    /// trainer's zero-shot validation computes it (``ZeroShotClassifier``). Returns [classes, dim].
     public func embedClasses(prompts: [[String]]) throws -> Tensor {
         guard !prompts.isEmpty, prompts.allSatisfy({ !$0.isEmpty }) else {
             throw EvaluationError.invalidArgument("every class needs at least one prompt")
         }
-        let all = try embedTexts(prompts.flatMap { $0 })
-        var start = 0
-        let means = try prompts.map { classPrompts -> Tensor in
-            defer { start += classPrompts.count }
-            return try all.narrowed(dimension: 0, start: start, length: classPrompts.count).mean(dimension: 0)
-        }
-        return try withNoGrad { try Functional.normalize(Tensor.stack(means), dimension: 1) }
+        return try ZeroShotClassifier(
+            model: model, tokenizer: tokenizer, classNames: prompts.indices.map(String.init), prompts: prompts
+        ).classEmbeddings
     }
 
     private func inBatches(count: Int, _ encode: (Int, Int) throws -> Tensor) throws -> Tensor {

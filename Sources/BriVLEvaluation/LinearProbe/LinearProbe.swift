@@ -1,4 +1,4 @@
-import Imaging
+import BriVLData
 import Torch
 import TorchNN
 
@@ -75,15 +75,10 @@ public struct LinearProbe {
     /// Indices of `shots` samples of every class, drawn without replacement by `seed`; a class with fewer samples
     /// gives all of them.
     public static func fewShotIndices(labels: [Int], classes: Int, shots: Int, seed: UInt64) -> [Int] {
-        var random = SeededRandom(seed: seed)
-        var byClass = Array(repeating: [Int](), count: classes)
-        for (index, label) in labels.enumerated() { byClass[label].append(index) }
-        return byClass.flatMap { members -> [Int] in
+        var random = LoaderRandom(seed: seed)
+        return membersByClass(labels: labels, classes: classes).flatMap { members -> [Int] in
             var pool = members
-            // A partial Fisher–Yates: the first `shots` places end up holding a uniform draw.
-            for place in 0..<Swift.min(shots, pool.count) {
-                pool.swapAt(place, place + Int(random.next() % UInt64(pool.count - place)))
-            }
+            random.shuffle(&pool)
             return Array(pool.prefix(shots))
         }.sorted()
     }
@@ -92,19 +87,22 @@ public struct LinearProbe {
     public static func stratifiedSplit(labels: [Int], classes: Int, testFraction: Double, seed: UInt64) -> (
         train: [Int], test: [Int]
     ) {
-        var random = SeededRandom(seed: seed ^ 0x5EED_7E57)
-        var byClass = Array(repeating: [Int](), count: classes)
-        for (index, label) in labels.enumerated() { byClass[label].append(index) }
+        var random = LoaderRandom(seed: seed ^ 0x5EED_7E57)
         var train: [Int] = []
         var test: [Int] = []
-        for var members in byClass where !members.isEmpty {
-            for place in stride(from: members.count - 1, to: 0, by: -1) {
-                members.swapAt(place, Int(random.next() % UInt64(place + 1)))
-            }
+        for var members in membersByClass(labels: labels, classes: classes) where !members.isEmpty {
+            random.shuffle(&members)
             let testCount = Swift.min(members.count - 1, Swift.max(1, Int((Double(members.count) * testFraction).rounded())))
             test += members.prefix(testCount)
             train += members.dropFirst(testCount)
         }
         return (train.sorted(), test.sorted())
+    }
+
+    /// Sample indices grouped by class.
+    static func membersByClass(labels: [Int], classes: Int) -> [[Int]] {
+        var byClass = Array(repeating: [Int](), count: classes)
+        for (index, label) in labels.enumerated() { byClass[label].append(index) }
+        return byClass
     }
 }

@@ -1,4 +1,4 @@
-import Imaging
+import BriVLData
 
 /// Classes divided into seen ones (whose images may be used to adapt the model) and unseen ones (on which the
 /// model is then evaluated), as in WenLan 2.0's remote-sensing table: "unseen/seen" ratios such as 30/0, 8/22, 12/18.
@@ -36,13 +36,11 @@ public struct ClassSplit: Sendable, Equatable, Codable {
         }
         guard count >= 1 else { throw EvaluationError.invalidArgument("at least one split is needed") }
         if ratio.seen == 0 { return [ClassSplit(seen: [], unseen: Array(0..<classes))] }
-        var random = SeededRandom(seed: seed ^ (UInt64(ratio.unseen) &* 0x9E37_79B9_7F4A_7C15) ^ UInt64(classes) << 48)
+        // The loader's generator: its shuffle does not depend on how the standard library draws integers.
+        var random = LoaderRandom(seed: seed ^ (UInt64(ratio.unseen) &* 0x9E37_79B9_7F4A_7C15) ^ UInt64(classes) << 48)
         return (0..<count).map { _ in
             var order = Array(0..<classes)
-            // Fisher–Yates written out, so the splits of a seed never depend on the standard library's shuffle.
-            for index in stride(from: classes - 1, to: 0, by: -1) {
-                order.swapAt(index, Int(random.next() % UInt64(index + 1)))
-            }
+            random.shuffle(&order)
             return ClassSplit(seen: order[ratio.unseen...].sorted(), unseen: order[..<ratio.unseen].sorted())
         }
     }

@@ -41,11 +41,7 @@ struct EvaluationOptions: ParsableArguments {
 
     /// Applies the engine options and loads the model, saying what was loaded.
     func loadModel() throws -> TrainedModel {
-        engine.apply()
-        let trained = try TrainedModel(path: checkpoint)
-        FileHandle.standardError.write(
-            Data("model \(trained.model.configuration.name) from \(trained.checkpoint.path)\n".utf8))
-        return trained
+        try engine.loadTrainedModel(checkpoint)
     }
 
     /// Prints the report's tables and writes its files.

@@ -105,15 +105,12 @@ struct ExplainOptions: ParsableArguments {
 
     /// The same for commands that take only a checkpoint and the engine options.
     static func loadProbe(checkpoint: String, engine: EngineOptions) throws -> EmbeddingProbe {
-        engine.apply()
         let trained: TrainedModel
         do {
-            trained = try TrainedModel(path: checkpoint)
+            trained = try engine.loadTrainedModel(checkpoint)
         } catch {
             throw InterpretError.invalidArgument("cannot load a model from \(checkpoint): \(error)")
         }
-        FileHandle.standardError.write(
-            Data("model \(trained.model.configuration.name) from \(trained.checkpoint.path)\n".utf8))
         return try EmbeddingProbe(model: trained.model, tokenizer: trained.tokenizer)
     }
 
