@@ -17,7 +17,7 @@ func engineFlags() -> EngineFlags {
     guard let root = torchRoot else {
         let include = "/usr/include/torch/csrc/api/include"
         return EngineFlags(
-            compile: ["-I", include, "-Wno-deprecated-declarations"],
+            compile: ["-I", include, "-Wno-deprecated-declarations"] + distributedDefines(includeRoot: "/usr/include", cuda: false),
             link: ["-ltorch_cpu", "-lc10"])
     }
     let lib = "\(root)/lib"
@@ -32,9 +32,20 @@ func engineFlags() -> EngineFlags {
         compile: [
             "-I", "\(root)/include", "-I", "\(root)/include/torch/csrc/api/include",
             "-D_GLIBCXX_USE_CXX11_ABI=\(abi)", "-Wno-deprecated-declarations",
-        ],
+        ] + distributedDefines(includeRoot: "\(root)/include", cuda: !cudaLibraries.isEmpty),
         link: ["-L", lib, "-Xlinker", "-rpath", "-Xlinker", lib, "-Xlinker", "--no-as-needed"]
             + cudaLibraries + ["-ltorch", "-ltorch_cpu", "-lc10", "-Xlinker", "--as-needed"])
+}
+
+/// c10d's Gloo and NCCL headers are guarded by the macros libtorch itself was built with; we set them when the
+/// backend's headers are there (Debian ships Gloo's in libgloo-dev) so the shim's process groups compile.
+func distributedDefines(includeRoot: String, cuda: Bool) -> [String] {
+    var defines: [String] = []
+    if FileManager.default.fileExists(atPath: "\(includeRoot)/gloo/context.h") { defines.append("-DUSE_C10D_GLOO") }
+    if cuda, FileManager.default.fileExists(atPath: "\(includeRoot)/torch/csrc/distributed/c10d/ProcessGroupNCCL.hpp") {
+        defines.append("-DUSE_C10D_NCCL")
+    }
+    return defines
 }
 
 let engine = engineFlags()
@@ -91,7 +102,8 @@ let package = Package(
             name: "BriVLInterpret", dependencies: ["BriVL", "BriVLTraining", "Torch", "TorchNN", "Imaging", "Tokenization"]),
         // Benchmarks printing machine-readable lines; run through `brivl bench`.
         .target(
-            name: "Benchmarks", dependencies: ["CTorch", "Torch", "TorchNN", "Imaging", "Tokenization", "BriVLData", "BriVL"]),
+            name: "Benchmarks",
+            dependencies: ["CTorch", "Torch", "TorchNN", "Imaging", "Tokenization", "BriVLData", "BriVL", "BriVLTraining"]),
         .executableTarget(
             name: "brivl",
             dependencies: [
@@ -103,7 +115,9 @@ let package = Package(
         .target(name: "GradientChecking", dependencies: ["Torch"], path: "Tests/GradientChecking"),
         // The tiny model configuration the training, evaluation and explanation tests share.
         .target(name: "ModelTestSupport", dependencies: ["BriVL"], path: "Tests/ModelTestSupport"),
-        .testTarget(name: "TorchTests", dependencies: ["Torch", "GradientChecking"]),
+        // Runs the ranks of a Gloo group as threads of one test process.
+        .target(name: "DistributedTestSupport", dependencies: ["Torch"], path: "Tests/DistributedTestSupport"),
+        .testTarget(name: "TorchTests", dependencies: ["Torch", "GradientChecking", "DistributedTestSupport"]),
         .testTarget(
             name: "TorchNNTests", dependencies: ["TorchNN", "GradientChecking"], resources: [.copy("Resources")]),
         .testTarget(name: "ImagingTests", dependencies: ["Imaging"]),
@@ -111,7 +125,8 @@ let package = Package(
         .testTarget(name: "BriVLDataTests", dependencies: ["BriVLData", "Imaging"]),
         .testTarget(name: "BriVLTests", dependencies: ["BriVL", "Tokenization", "GradientChecking"]),
         .testTarget(
-            name: "BriVLTrainingTests", dependencies: ["BriVLTraining", "BriVL", "BriVLData", "TorchNN", "ModelTestSupport"]),
+            name: "BriVLTrainingTests",
+            dependencies: ["BriVLTraining", "BriVL", "BriVLData", "TorchNN", "ModelTestSupport", "DistributedTestSupport"]),
         .testTarget(
             name: "BriVLEvaluationTests",
             dependencies: [

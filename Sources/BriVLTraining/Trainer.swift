@@ -23,19 +23,30 @@ public struct TrainingProgress: Sendable {
 /// and dropout all derive from it, and a checkpoint holds every piece of state that changes (weights, momentum
 /// towers, queues, optimizer moments, random state, loader cursor), so a run resumed from a checkpoint continues
 /// with exactly the losses it would have had.
+///
+/// With a ``DataParallelism`` the run is one rank of a data-parallel group: the batch size stays the global
+/// batch, each rank trains on its slice, gradients are averaged across ranks before the (optionally sharded)
+/// optimizer step, and only rank 0 writes the run's files. Every rank reads the checkpoint it resumes from.
 public final class Trainer {
     public let configuration: TrainingConfiguration
     public let outputDirectory: String
     public let model: BriVLModel
     public let objective: PretrainingObjective
     public let tokenizer: BertTokenizer
-    let optimizer: AdamW
+    let optimizer: any Optimizer
+    /// The data-parallel group this trainer is a rank of; nil for a single process.
+    public let parallelism: DataParallelism?
+    let synchroniser: GradientSynchroniser?
+    /// Rank 0 (or a single process): the rank that validates and writes files.
+    public var isPrimary: Bool { (parallelism?.rank ?? 0) == 0 }
     let schedule: WarmupCosineSchedule
     let checkpoints: CheckpointDirectory
     public let metrics: MetricsLog
     /// Completed optimizer steps.
     public internal(set) var step = 0
     var cursor: LoaderCursor?
+    /// The step of the last checkpoint written or restored.
+    var savedStep: Int?
     private var validationSet: EvaluationSet?
     private var zeroShotSet: ZeroShotSet?
     /// Called after every step.
@@ -50,10 +61,19 @@ public final class Trainer {
 
     /// Prepares a run. With `resume`, the latest complete checkpoint in the folder is restored; without it, a folder
     /// that already holds checkpoints is refused (pass `resume` or choose another folder).
-    public init(configuration given: TrainingConfiguration, outputDirectory: String, resume: Bool) throws {
+    public init(
+        configuration given: TrainingConfiguration, outputDirectory: String, resume: Bool,
+        parallelism: DataParallelism? = nil
+    ) throws {
         var configuration = given
         let fileManager = FileManager.default
-        try fileManager.createDirectory(atPath: outputDirectory, withIntermediateDirectories: true)
+        let isPrimary = (parallelism?.rank ?? 0) == 0
+        if let parallelism, configuration.data.batchSize % parallelism.worldSize != 0 {
+            throw TrainingError.invalidConfiguration(
+                "the global batch of \(configuration.data.batchSize) does not split evenly between "
+                    + "\(parallelism.worldSize) ranks")
+        }
+        if isPrimary { try fileManager.createDirectory(atPath: outputDirectory, withIntermediateDirectories: true) }
         let vocabularyCopy = (outputDirectory as NSString).appendingPathComponent("vocab.txt")
         let vocabularyPath = fileManager.fileExists(atPath: vocabularyCopy) ? vocabularyCopy : configuration.data.vocabulary
         let vocabulary: Vocabulary
@@ -72,14 +92,19 @@ public final class Trainer {
             throw TrainingError.invalidConfiguration(
                 "\(outputDirectory) already holds checkpoints; resume it or train into another folder")
         }
-        if !fileManager.fileExists(atPath: vocabularyCopy) {
-            try fileManager.copyItem(atPath: configuration.data.vocabulary, toPath: vocabularyCopy)
+        if isPrimary {
+            if !fileManager.fileExists(atPath: vocabularyCopy) {
+                try fileManager.copyItem(atPath: configuration.data.vocabulary, toPath: vocabularyCopy)
+            }
+            try configuration.encodedJSON().write(
+                to: URL(fileURLWithPath: Self.configurationPath(in: outputDirectory)), options: .atomic)
         }
-        try configuration.encodedJSON().write(to: URL(fileURLWithPath: Self.configurationPath(in: outputDirectory)), options: .atomic)
 
         self.configuration = configuration
         self.outputDirectory = outputDirectory
         self.checkpoints = checkpoints
+        self.parallelism = parallelism
+        synchroniser = parallelism.map { GradientSynchroniser(group: $0.group, bucketBytes: $0.bucketBytes) }
         tokenizer = try BertTokenizer(vocabulary: vocabulary, configuration: .chineseCLIP)
 
         // Everything random at start-up draws from generators seeded by the run's seed.
@@ -97,21 +122,44 @@ public final class Trainer {
                 specialIDs: [tokenizer.classificationID, tokenizer.separatorID, tokenizer.paddingID],
                 size: vocabulary.count),
             generator: initialization)
+        objective.processGroup = parallelism?.group
         let groups = objective.trainedModules.flatMap {
             ParameterGroup.decayGroups(for: $0, weightDecay: configuration.optimization.weightDecay)
         }
         let settings = configuration.optimization
-        optimizer = try AdamW(
-            groups: groups, learningRate: settings.learningRate, betas: (settings.beta1, settings.beta2),
-            eps: settings.eps)
+        if let parallelism, parallelism.shardOptimizerState, parallelism.worldSize > 1 {
+            optimizer = try ShardedAdamW(
+                groups: groups, processGroup: parallelism.group, learningRate: settings.learningRate,
+                betas: (settings.beta1, settings.beta2), eps: settings.eps)
+        } else {
+            optimizer = try AdamW(
+                groups: groups, learningRate: settings.learningRate, betas: (settings.beta1, settings.beta2),
+                eps: settings.eps)
+        }
         schedule = WarmupCosineSchedule(
             peak: settings.learningRate, warmupSteps: settings.warmupSteps, totalSteps: configuration.run.steps)
 
         let metricsPath = (outputDirectory as NSString).appendingPathComponent("metrics.jsonl")
-        metrics = try MetricsLog(path: metricsPath, keepingThrough: latest?.step ?? 0)
+        metrics = isPrimary ? try MetricsLog(path: metricsPath, keepingThrough: latest?.step ?? 0) : MetricsLog()
         if let latest {
             try restore(from: latest)
         }
+        if let parallelism, parallelism.worldSize > 1 {
+            // Every rank starts from rank 0's state; other ranks then draw their own dropout streams.
+            try synchroniser!.broadcastFromFirstRank(replicatedTensors)
+            if parallelism.rank > 0 && latest == nil {
+                Engine.seed(configuration.run.seed ^ (UInt64(parallelism.rank) &* 0x9E37_79B9_7F4A_7C15))
+            }
+        }
+    }
+
+    /// What every rank must hold identically: parameters and buffers of the trained modules and momentum towers,
+    /// and the MoCo queues.
+    var replicatedTensors: [Tensor] {
+        var tensors = objective.trainedModules.flatMap { $0.stateDict().map(\.tensor) }
+        if let towers = objective.momentumTowers { tensors += towers.stateDict().map(\.tensor) }
+        if let image = objective.imageQueue, let text = objective.textQueue { tensors += [image.keys, text.keys] }
+        return tensors
     }
 
     // MARK: - Running
@@ -130,12 +178,14 @@ public final class Trainer {
         var windowStart = Date()
         var windowPairs = 0
         var lastValidation: ValidationRecord?
+        // Decided the same way on every rank, so the ranks meet at the same collectives.
+        var lastValidatedStep: Int?
         model.train()
-        while step < total, stepLimit.map({ step - firstStep < $0 }) ?? true, !shouldStop() {
+        while step < total, stepLimit.map({ step - firstStep < $0 }) ?? true, try !stopRequested(shouldStop) {
             guard let batch = try loader.next() else {
                 throw TrainingError.data("the training loader ran dry at step \(step)")
             }
-            let record = try trainStep(batch)
+            let record = try trainStep(try rankSlice(of: batch))
             cursor = batch.cursor
             step += 1
             windowPairs += batchSize
@@ -157,17 +207,19 @@ public final class Trainer {
                     elapsedSeconds: elapsed))
             let validateEvery = configuration.run.validateEvery
             if validateEvery > 0, step % validateEvery == 0, step < total {
-                lastValidation = try validate()
+                lastValidation = try validateOnFirstRank()
+                lastValidatedStep = step
             }
             if step % configuration.run.checkpointEvery == 0 || step == total {
                 try saveCheckpoint()
             }
         }
-        if step == total || shouldStop() {
-            if lastValidation?.step != step { lastValidation = try validate() }
-            if !checkpoints.contains(step: step) { try saveCheckpoint() }
+        if try step == total || stopRequested(shouldStop) {
+            if lastValidatedStep != step { lastValidation = try validateOnFirstRank() }
+            if savedStep != step { try saveCheckpoint() }
         }
-        try writePlot()
+        if isPrimary { try writePlot() }
+        try parallelism?.group.barrier()
         return lastValidation
     }
 
@@ -175,6 +227,7 @@ public final class Trainer {
     func trainStep(_ batch: Batch) throws -> StepRecord {
         let learningRate = schedule.learningRate(at: step)
         optimizer.learningRate = learningRate
+        parallelism?.group.takeCommunicationFigures()
         try optimizer.zeroGrad()
         var stepRandom = LoaderRandom(seed: configuration.run.seed, stream: .trainingStep, step)
         let seed = stepRandom.next()
@@ -184,6 +237,7 @@ public final class Trainer {
             throw TrainingError.data("the loss became \(output.loss) at step \(step + 1); lower the learning rate")
         }
         let parameters = objective.trainedModules.flatMap { $0.trainableParameters() }
+        try synchroniser?.averageGradients(of: parameters)
         let norm: Double
         if let clip = configuration.optimization.gradientClip {
             norm = try clipGradientNorm(parameters, maxNorm: clip)
@@ -191,6 +245,7 @@ public final class Trainer {
             norm = try clipGradientNorm(parameters, maxNorm: .infinity)
         }
         try optimizer.step()
+        let communication = parallelism.map { $0.group.takeCommunicationFigures() }
         // CLIP keeps the learnable temperature within bounds after each step.
         try withNoGrad {
             let bound = Foundation.log(configuration.model.maximumLogitScale)
@@ -200,13 +255,54 @@ public final class Trainer {
             step: step + 1, loss: output.loss, contrastiveLoss: output.contrastive, imageToTextLoss: output.imageToText,
             textToImageLoss: output.textToImage, maskedLanguageModelLoss: output.maskedLanguageModel,
             temperature: 1 / output.logitScale, learningRate: learningRate, gradientNorm: norm,
-            distillation: output.distillation, pairsPerSecond: 0, elapsedSeconds: 0)
+            distillation: output.distillation, pairsPerSecond: 0, elapsedSeconds: 0,
+            communicationSeconds: communication?.seconds, communicatedBytes: communication?.bytes)
+    }
+
+    /// A stop asked for on any rank stops every rank at the same step.
+    private func stopRequested(_ shouldStop: () -> Bool) throws -> Bool {
+        let local = shouldStop()
+        guard let group = parallelism?.group, group.worldSize > 1 else { return local }
+        let flag = try Tensor([Int64(local ? 1 : 0)], shape: [1])
+        try group.allReduce([flag], .max)
+        return try flag.itemInt() > 0
+    }
+
+    /// This rank's rows of a batch: the batch itself for a single process or a rank that read its own share, the
+    /// rank's slice when every rank reads the global batch.
+    func rankSlice(of batch: Batch) throws -> Batch {
+        guard let parallelism, parallelism.worldSize > 1, parallelism.rankData == .global else { return batch }
+        let rows = batch.count / parallelism.worldSize
+        let range = parallelism.rank * rows..<(parallelism.rank + 1) * rows
+        var slice = batch
+        slice.images = try batch.images.narrowed(dimension: 0, start: range.lowerBound, length: rows)
+        slice.tokenIDs = try batch.tokenIDs.narrowed(dimension: 0, start: range.lowerBound, length: rows)
+        slice.attentionMask = try batch.attentionMask.narrowed(dimension: 0, start: range.lowerBound, length: rows)
+        slice.keys = Array(batch.keys[range])
+        slice.captions = Array(batch.captions[range])
+        return slice
     }
 
     private func makeLoader() throws -> DataLoader {
         let data = configuration.data
-        var loaderConfiguration = LoaderConfiguration(shards: try LoaderConfiguration.discoverShards(in: data.trainShards))
+        let decoder = try ImagingSampleDecoder.training(
+            size: configuration.model.image.imageSize, scale: data.cropScale[0]...data.cropScale[1])
+        return try DataLoader(
+            configuration: try makeLoaderConfiguration(), decoder: decoder, tokenizer: tokenizer, resumingFrom: cursor)
+    }
+
+    /// This rank's loader settings.
+    func makeLoaderConfiguration() throws -> LoaderConfiguration {
+        let data = configuration.data
+        let shards = try LoaderConfiguration.discoverShards(in: data.trainShards)
+        var loaderConfiguration = LoaderConfiguration(shards: shards)
         loaderConfiguration.batchSize = data.batchSize
+        if let parallelism, parallelism.worldSize > 1, parallelism.rankData == .shards {
+            loaderConfiguration.batchSize = data.batchSize / parallelism.worldSize
+            loaderConfiguration.rank = parallelism.rank
+            loaderConfiguration.worldSize = parallelism.worldSize
+            loaderConfiguration.rankSplit = shards.count >= parallelism.worldSize ? .shards : .samples
+        }
         loaderConfiguration.seed = configuration.run.seed
         loaderConfiguration.shuffleBufferSize = data.shuffleBufferSize
         loaderConfiguration.workerThreads = data.workerThreads
@@ -214,13 +310,17 @@ public final class Trainer {
         loaderConfiguration.maxTextLength = configuration.model.text.maxLength
         loaderConfiguration.caption = .random
         loaderConfiguration.dropLast = true
-        let decoder = try ImagingSampleDecoder.training(
-            size: configuration.model.image.imageSize, scale: data.cropScale[0]...data.cropScale[1])
-        return try DataLoader(
-            configuration: loaderConfiguration, decoder: decoder, tokenizer: tokenizer, resumingFrom: cursor)
+        return loaderConfiguration
     }
 
     // MARK: - Validation
+
+    /// Validation runs on rank 0 while the other ranks wait at a barrier.
+    private func validateOnFirstRank() throws -> ValidationRecord? {
+        let record = isPrimary ? try validate() : nil
+        try parallelism?.group.barrier()
+        return record
+    }
 
     /// Retrieval recall on the validation pairs (and zero-shot accuracy when configured), logged to the metrics.
     @discardableResult

@@ -11,9 +11,17 @@ struct TrainerState: Codable {
     var imageQueuePosition: Int?
     var textQueuePosition: Int?
     var optimizer: OptimizerState.Metadata
+    /// Data-parallel runs: the number of ranks, where their batches came from, and, when each rank read its own
+    /// share of the shards, every rank's cursor (``loaderCursor`` is then rank 0's).
+    var worldSize: Int?
+    var rankData: DataParallelism.RankData?
+    var rankCursors: [LoaderCursor]?
 
     enum CodingKeys: String, CodingKey {
         case step
+        case worldSize = "world_size"
+        case rankData = "rank_data"
+        case rankCursors = "rank_cursors"
         case loaderCursor = "loader_cursor"
         case imageQueuePosition = "image_queue_position"
         case textQueuePosition = "text_queue_position"
@@ -32,8 +40,13 @@ extension Trainer {
     }
 
     /// Writes a checkpoint of the current step: model, MLM head, momentum towers, queues, optimizer, random state,
-    /// loader cursor, and the model and training configurations.
+    /// loader cursor, and the model and training configurations. In a data-parallel run every rank calls it (the
+    /// sharded optimizer state and the ranks' cursors are collected), and rank 0 writes.
     func saveCheckpoint() throws {
+        let optimizerState = try optimizer.exportState(parameterKeys: optimizerParameterKeys)
+        let rankCursors = try gatherRankCursors()
+        savedStep = step
+        guard isPrimary else { return }
         var tensors: [String: [String: Tensor]] = [
             "model": Dictionary(uniqueKeysWithValues: model.stateDict()),
             "random": ["global": try Engine.randomState()],
@@ -47,11 +60,11 @@ extension Trainer {
             tensors["momentum"] = Dictionary(uniqueKeysWithValues: towers.stateDict())
             tensors["queues"] = ["image_keys": imageQueue.keys, "text_keys": textQueue.keys]
         }
-        let optimizerState = try optimizer.exportState(parameterKeys: optimizerParameterKeys)
         tensors["optimizer"] = optimizerState.tensors
         let state = TrainerState(
             step: step, loaderCursor: cursor, imageQueuePosition: objective.imageQueue?.position,
-            textQueuePosition: objective.textQueue?.position, optimizer: optimizerState.metadata)
+            textQueuePosition: objective.textQueue?.position, optimizer: optimizerState.metadata,
+            worldSize: parallelism?.worldSize, rankData: parallelism?.rankData, rankCursors: rankCursors)
         let checkpoint = try checkpoints.write(
             step: step, tensors: tensors,
             documents: ["state": state, "model": configuration.model, "training": configuration])
@@ -87,7 +100,50 @@ extension Trainer {
         }
         try Engine.restoreRandomState(random)
         step = state.step
-        cursor = state.loaderCursor
-        onMessage?("resumed from \(checkpoint.path)")
+        savedStep = state.step
+        cursor = try resumedCursor(state)
+        if isPrimary { onMessage?("resumed from \(checkpoint.path)") }
+    }
+
+    /// Where this rank's loader continues. Global batches (and single processes) share one cursor, valid for any
+    /// world size. Ranks that read their own shares resume their own cursors under the same world size; under
+    /// another world size the shares change, so the data starts again at the next epoch.
+    private func resumedCursor(_ state: TrainerState) throws -> LoaderCursor? {
+        let world = parallelism?.worldSize ?? 1
+        let rankData = parallelism?.rankData ?? .global
+        let savedWorld = state.worldSize ?? 1
+        let savedShares = savedWorld > 1 && (state.rankData ?? .global) == .shards
+        if rankData == .global || world == 1 {
+            guard !savedShares else { return nil }
+            return state.loaderCursor
+        }
+        if savedShares, savedWorld == world, let cursors = state.rankCursors, cursors.count == world {
+            return cursors[parallelism!.rank]
+        }
+        let epoch = (state.rankCursors ?? []).map(\.epoch).max() ?? state.loaderCursor?.epoch ?? 0
+        if isPrimary {
+            onMessage?(
+                "the checkpoint's data position belongs to \(savedWorld) rank(s) reading "
+                    + "\((state.rankData ?? .global).rawValue) data; this run's \(world) ranks start epoch \(epoch + 1) afresh")
+        }
+        let fingerprint = try makeLoaderConfiguration().planFingerprint
+        return LoaderCursor(epoch: epoch + 1, position: 0, samplesYielded: 0, batchesYielded: 0, planFingerprint: fingerprint)
+    }
+
+    /// Every rank's loader cursor, for ranks that read their own shares; nil otherwise.
+    private func gatherRankCursors() throws -> [LoaderCursor]? {
+        guard let parallelism, parallelism.worldSize > 1, parallelism.rankData == .shards else { return nil }
+        let own = try cursor ?? .start(of: makeLoaderConfiguration())
+        let local = try Tensor(
+            [own.epoch, own.position, own.samplesYielded, own.batchesYielded].map(Int64.init), shape: [1, 4])
+        let all = try parallelism.group.allGather(local).toArray(Int64.self).map(Int.init)
+        var configuration = try makeLoaderConfiguration()
+        return (0..<parallelism.worldSize).map { rank in
+            configuration.rank = rank
+            let row = Array(all[rank * 4..<rank * 4 + 4])
+            return LoaderCursor(
+                epoch: row[0], position: row[1], samplesYielded: row[2], batchesYielded: row[3],
+                planFingerprint: configuration.planFingerprint)
+        }
     }
 }

@@ -18,9 +18,14 @@ public struct StepRecord: Codable, Sendable, Equatable {
     /// Pairs per second over the steps since the previous record.
     public var pairsPerSecond: Double
     public var elapsedSeconds: Double
+    /// Data-parallel runs: seconds this rank spent in collectives during the step, and the bytes it sent into them.
+    public var communicationSeconds: Double?
+    public var communicatedBytes: Int?
 
     enum CodingKeys: String, CodingKey {
         case kind, step, loss
+        case communicationSeconds = "communication_s"
+        case communicatedBytes = "communicated_bytes"
         case contrastiveLoss = "contrastive_loss"
         case imageToTextLoss = "i2t_loss"
         case textToImageLoss = "t2i_loss"
@@ -60,8 +65,9 @@ public struct ValidationRecord: Codable, Sendable, Equatable {
 ///
 /// On resume the lines past the checkpoint's step are dropped, so the file always tells one consistent history.
 public final class MetricsLog {
+    /// Empty for a log kept in memory only.
     public let path: String
-    private var handle: FileHandle
+    private var handle: FileHandle?
     public private(set) var steps: [StepRecord] = []
     public private(set) var validations: [ValidationRecord] = []
 
@@ -93,7 +99,13 @@ public final class MetricsLog {
         self.handle = handle
     }
 
-    deinit { try? handle.close() }
+    /// A log kept in memory only (the ranks of a data-parallel run other than rank 0).
+    public init() {
+        path = ""
+        handle = nil
+    }
+
+    deinit { try? handle?.close() }
 
     public func append(_ record: StepRecord) throws {
         steps.append(record)
@@ -110,6 +122,7 @@ public final class MetricsLog {
         encoder.outputFormatting = [.sortedKeys]
         var line = try encoder.encode(record)
         line.append(0x0A)
+        guard let handle else { return }
         try handle.write(contentsOf: line)
         try handle.synchronize()
     }

@@ -7,7 +7,7 @@ extension BriVL {
     struct Bench: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Benchmarks printing one JSON line per figure.",
-            subcommands: [EngineBench.self, DataBench.self, TrainBench.self])
+            subcommands: [EngineBench.self, DataBench.self, TrainBench.self, DistBench.self])
     }
 
     struct EngineBench: ParsableCommand {
@@ -180,6 +180,81 @@ extension BriVL {
                     FileHandle.standardError.write(Data("bench train: \(absence); printing our figures only\n".utf8))
                 }
                 emit(try benchmark.run())
+            } catch let error as BenchmarkError {
+                throw ValidationError(error.description)
+            }
+        }
+    }
+
+    struct DistBench: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "dist",
+            abstract: "Data-parallel scaling: N processes × T threads against 1 process for the same global batch (pairs/s, communication per step).",
+            discussion: """
+                Each world size runs in fresh processes over Gloo on loopback (this executable as the ranks); one \
+                JSON line per world size with ours_scaling_efficiency = (pairs/s with N ranks) / (N × pairs/s with \
+                1 rank), the seconds rank 0 spends in collectives per step and the bytes it sends into them. With \
+                --peer-venv (and the vit-tiny preset, the peer's tiny shape) PyTorch DDP with OpenCLIP's \
+                distributed loss runs the same global batch beside ours (benchmarks/peer_dist_bench.py).
+                """)
+
+        @Option(help: "Model preset: \(BriVLConfiguration.presetNames.joined(separator: ", ")).")
+        var config: String = "tiny"
+        @Option(help: "Pairs per step, over all ranks.") var batch: Int = 64
+        @Option(help: "Timed steps per run; rank 0's median is reported.") var iterations: Int = 10
+        @Option(help: "Untimed steps before them.") var warmup: Int = 3
+        @Option(help: "Engine threads per rank.") var threads: Int = 1
+        @Option(parsing: .upToNextOption, help: "World sizes to run (the smallest is the scaling baseline).")
+        var worldSizes: [Int] = [1, 2]
+        @Option(help: "Runs per world size, alternating with the peer's.") var rounds: Int = 2
+        @Flag(inversion: .prefixedNo, help: "ZeRO-1 (sharded AdamW state).") var zero = true
+        @Option(help: "The peer's venv, built by setup-peer.sh (default: $BRIVL_PEER_VENV).") var peerVenv: String?
+        @Option(help: "The peer's peer_bench.py (default: $BRIVL_PEER_SCRIPT).") var peerScript: String?
+        @Option(help: .hidden) var result: String?
+        @Flag(help: .hidden) var worker = false
+
+        func validate() throws {
+            guard BriVLConfiguration.presetNames.contains(config) else {
+                throw ValidationError("unknown preset \(config); choose from \(BriVLConfiguration.presetNames.joined(separator: ", "))")
+            }
+            for (name, value, minimum) in [
+                ("--batch", batch, 1), ("--iterations", iterations, 1), ("--warmup", warmup, 0), ("--threads", threads, 1),
+                ("--rounds", rounds, 1),
+            ] where value < minimum {
+                throw ValidationError("\(name) must be at least \(minimum), got \(value)")
+            }
+            if worldSizes.isEmpty || worldSizes.contains(where: { $0 < 1 || batch % $0 != 0 }) {
+                throw ValidationError("--world-sizes must be positive and divide --batch \(batch), got \(worldSizes)")
+            }
+        }
+
+        func run() throws {
+            let environment = ProcessInfo.processInfo.environment
+            func nonEmpty(_ value: String?) -> String? { value.flatMap { $0.isEmpty ? nil : $0 } }
+            let configuration = DistributedBenchmark.Configuration(
+                preset: config, globalBatch: batch, iterations: iterations, warmup: warmup, threadsPerRank: threads,
+                worldSizes: worldSizes.sorted(), rounds: rounds, shardOptimizerState: zero,
+                peerVenv: nonEmpty(peerVenv) ?? nonEmpty(environment["BRIVL_PEER_VENV"]),
+                peerScript: nonEmpty(peerScript) ?? nonEmpty(environment["BRIVL_PEER_SCRIPT"]))
+            do {
+                if worker {
+                    guard let result else { throw ValidationError("a worker needs --result") }
+                    try DistributedBenchmark.runWorker(configuration, resultPath: result)
+                    return
+                }
+                var arguments = [
+                    "bench", "dist", "--worker", "--config", config, "--batch", "\(batch)", "--iterations", "\(iterations)",
+                    "--warmup", "\(warmup)", "--threads", "\(threads)",
+                ]
+                if !zero { arguments.append("--no-zero") }
+                let benchmark = DistributedBenchmark(
+                    configuration: configuration, workerCommand: ("/proc/self/exe", arguments))
+                if let absence = benchmark.peerAbsence {
+                    FileHandle.standardError.write(Data("bench dist: \(absence); printing our figures only\n".utf8))
+                }
+                for record in try benchmark.run() {
+                    FileHandle.standardOutput.write(Data((record.jsonLine + "\n").utf8))
+                }
             } catch let error as BenchmarkError {
                 throw ValidationError(error.description)
             }

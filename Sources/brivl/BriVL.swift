@@ -39,9 +39,9 @@ struct EngineOptions: ParsableArguments {
         if let threads, threads < 1 { throw ValidationError("--threads must be at least 1, got \(threads)") }
     }
 
-    /// Applies the options to the engine.
-    func apply() {
-        Engine.threadCount = threads ?? ProcessInfo.processInfo.activeProcessorCount
+    /// Applies the options to the engine. `processes` on this machine share its cores by default.
+    func apply(sharingCoresWith processes: Int = 1) {
+        Engine.threadCount = threads ?? Swift.max(1, ProcessInfo.processInfo.activeProcessorCount / Swift.max(1, processes))
     }
 }
 

@@ -17,6 +17,12 @@ extension BriVL {
                 given on the command line override the file. Ctrl-C stops after the current step, validates and \
                 writes a checkpoint; --resume continues a stopped (or killed) run exactly where its last \
                 checkpoint left it.
+
+                Data parallelism: --nproc N starts N ranks on this machine; under torchrun or any launcher that \
+                sets MASTER_ADDR, MASTER_PORT, RANK, WORLD_SIZE (and LOCAL_RANK, LOCAL_WORLD_SIZE) every process \
+                joins one job over c10d's Gloo backend. --batch-size stays the global batch; each rank trains on its \
+                slice, the contrastive loss sees every rank's embeddings, and rank 0 writes the run folder, which \
+                must be on a filesystem all ranks see to resume.
                 """)
 
         @Option(name: .shortAndLong, help: "The run folder.")
@@ -77,15 +83,40 @@ extension BriVL {
 
         @OptionGroup var engine: EngineOptions
 
+        @OptionGroup(title: "Data parallelism") var distributed: DistributedOptions
+
         func run() throws {
-            engine.apply()
             let configuration = try resolvedConfiguration()
             if printConfig {
                 print(String(decoding: try configuration.encodedJSON(), as: UTF8.self))
                 return
             }
-            let trainer = try Trainer(configuration: configuration, outputDirectory: output, resume: resume)
+            let launch = try LaunchEnvironment.read()
+            if launch == nil, distributed.nproc > 1 {
+                try distributed.launchLocally()
+                return
+            }
+            engine.apply(sharingCoresWith: launch?.localWorldSize ?? 1)
+            let parallelism = try distributed.parallelism(for: launch)
+            let trainer: Trainer
+            do {
+                trainer = try Trainer(
+                    configuration: configuration, outputDirectory: output, resume: resume, parallelism: parallelism)
+            } catch {
+                throw DistributedOptions.labelled(error, parallelism)
+            }
             let resolved = trainer.configuration
+            guard trainer.isPrimary else {
+                do {
+                    try trainer.run(shouldStop: { false })
+                } catch {
+                    throw DistributedOptions.labelled(error, parallelism)
+                }
+                return
+            }
+            if let parallelism {
+                FileHandle.standardError.write(Data((distributed.describe(parallelism, trainer: trainer) + "\n").utf8))
+            }
             FileHandle.standardError.write(
                 Data(
                     ("training \(resolved.model.name) (\(trainer.model.parameterCount.formatted()) parameters, "
@@ -104,10 +135,15 @@ extension BriVL {
             let interrupt = InterruptFlag()
             let deadline = timeLimit.map { Date().addingTimeInterval($0 * 60) }
             let cpuBudget = cpuLimit.map { $0 * 60 }
-            let final = try trainer.run(shouldStop: {
-                interrupt.isSet || deadline.map { Date() >= $0 } ?? false
-                    || cpuBudget.map { ProcessorTime.seconds() >= $0 } ?? false
-            })
+            let final: ValidationRecord?
+            do {
+                final = try trainer.run(shouldStop: {
+                    interrupt.isSet || deadline.map { Date() >= $0 } ?? false
+                        || cpuBudget.map { ProcessorTime.seconds() >= $0 } ?? false
+                })
+            } catch {
+                throw DistributedOptions.labelled(error, parallelism)
+            }
             progress.finish(trainer.step, detail: "\(trainer.step - firstStep) steps this run")
             if let final { print(Trainer.describe(final)) }
             print("checkpoints: \((output as NSString).appendingPathComponent("checkpoints"))")

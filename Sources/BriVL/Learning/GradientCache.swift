@@ -12,16 +12,23 @@ import TorchNN
 /// Only one chunk's activations are alive at a time. To make the second encoding identical to the first, the
 /// global random state (dropout) is restored per chunk, and module buffers (batch-norm running statistics) are
 /// restored after the first pass so they are updated once. Batch normalisation sees chunk statistics, as it
-/// would in any chunked encoder.
+/// would in any chunked encoder. A batch that fits one chunk is encoded once, with its graph kept.
+///
+/// Data-parallel training uses the same split: each rank is one chunk of the global batch, the loss sees every
+/// rank's embeddings, and the embedding gradients are scaled by ``embeddingGradientScale`` (the world size) so that
+/// the mean of the ranks' parameter gradients is the global batch's gradient.
 public struct GradientCache: Sendable {
     public var chunkSize: Int
+    /// Multiplies the cached embedding gradients (not the extra loss terms) before they enter the encoders.
+    public var embeddingGradientScale: Double
 
     /// Encodes rows `range` of the batch; with `extras` set, it may also return a loss term of those rows that
     /// does not couple samples (e.g. MLM), added to the chunk's backward pass.
     public typealias Encoder = (_ range: Range<Int>, _ extras: Bool) throws -> (embedding: Tensor, extraLoss: Tensor?)
 
-    public init(chunkSize: Int) {
+    public init(chunkSize: Int, embeddingGradientScale: Double = 1) {
         self.chunkSize = chunkSize
+        self.embeddingGradientScale = embeddingGradientScale
     }
 
     /// The chunk ranges of a batch.
@@ -41,6 +48,7 @@ public struct GradientCache: Sendable {
     ) throws -> Double {
         guard chunkSize > 0 else { throw ModelError.invalidConfiguration("the gradient-cache chunk must be positive") }
         let ranges = Self.chunks(of: batchSize, size: chunkSize)
+        if ranges.count == 1 { return try accumulateInOnePass(batchSize: batchSize, encoders: encoders, loss: loss) }
 
         // 1. Encode without a graph, remembering the random state each chunk started from.
         let buffers = modules.flatMap { $0.namedBuffers().map(\.tensor) }
@@ -77,7 +85,8 @@ public struct GradientCache: Sendable {
             for (chunk, range) in ranges.enumerated() {
                 try Engine.restoreRandomState(randomStates[index][chunk])
                 let (embedding, extra) = try encoder(range, true)
-                var surrogate = try (embedding * cached[index].narrowed(dimension: 0, start: range.lowerBound, length: range.count)).sum()
+                let gradient = try cached[index].narrowed(dimension: 0, start: range.lowerBound, length: range.count)
+                var surrogate = try (embedding * gradient).sum() * embeddingGradientScale
                 if let extra {
                     extraTotal += try extra.item()
                     surrogate = try surrogate + extra
@@ -85,6 +94,31 @@ public struct GradientCache: Sendable {
                 try surrogate.backward()
             }
         }
+        return extraTotal
+    }
+
+    /// One chunk: encode with the graph, differentiate the loss down to the embeddings, then continue the backward
+    /// pass into the encoders from there.
+    private func accumulateInOnePass(batchSize: Int, encoders: [Encoder], loss: ([Tensor]) throws -> Tensor) throws
+        -> Double
+    {
+        let encoded = try encoders.map { try $0(0..<batchSize, true) }
+        let leaves = try encoded.map { try $0.embedding.detach().requiringGrad() }
+        try loss(leaves).backward()
+        var surrogate: Tensor?
+        var extraTotal = 0.0
+        for (leaf, output) in zip(leaves, encoded) {
+            guard let gradient = leaf.grad else {
+                throw ModelError.invalidInput("the loss does not depend on every embedding it was given")
+            }
+            var term = try (output.embedding * gradient).sum() * embeddingGradientScale
+            if let extra = output.extraLoss {
+                extraTotal += try extra.item()
+                term = try term + extra
+            }
+            surrogate = try surrogate.map { try $0 + term } ?? term
+        }
+        try surrogate?.backward()
         return extraTotal
     }
 }

@@ -38,6 +38,13 @@ public struct MaskingVocabulary: Sendable {
 /// after the backward pass the keys are enqueued, so a batch never meets its own keys among the negatives.
 /// With ``ObjectiveConfiguration/gradientCacheChunk`` set, the towers see the batch in chunks (see
 /// ``GradientCache``) and the parameter gradients equal those of the whole batch at once.
+///
+/// With a ``processGroup`` of several ranks, the batch given is this rank's slice of the global batch. The loss
+/// is the global batch's loss on every rank: embeddings are gathered from all ranks (this rank's rows keep their
+/// graph, see ``GradientCache``), MoCo keys are gathered and every rank enqueues the same global keys. The
+/// gradients left on the parameters are this rank's share; their mean over the ranks (``GradientSynchroniser`` in
+/// training) is the gradient of the global batch. Batch normalisation is local: each rank normalises its slice, as
+/// BriVL's per-GPU batch norm does. MLM masks are drawn per rank and its loss averaged over ranks.
 public final class PretrainingObjective {
     public let configuration: ObjectiveConfiguration
     public let model: BriVLModel
@@ -48,6 +55,8 @@ public final class PretrainingObjective {
     let masking: MaskingVocabulary?
     let inBatchLoss: InBatchContrastiveLoss
     let momentumLoss: MomentumContrastiveLoss
+    /// The data-parallel group this objective's batches are slices for; nil or one rank: the batch is global.
+    public var processGroup: ProcessGroup?
 
     public init(
         model: BriVLModel, configuration: ObjectiveConfiguration, batchSize: Int, masking: MaskingVocabulary? = nil,
@@ -113,16 +122,22 @@ public final class PretrainingObjective {
         }
         let alpha = configuration.distillationWeight(atStep: step)
         var keys: (image: Tensor, text: Tensor)?
+        let group = processGroup.flatMap { $0.worldSize > 1 ? $0 : nil }
         if let momentumTowers {
             try momentumTowers.update(from: model, momentum: configuration.momentum)
             keys = try encodeKeys(momentumTowers, images: images, tokenIDs: tokenIDs, attentionMask: attentionMask)
+            if let group, let local = keys { keys = (try group.allGather(local.image), try group.allGather(local.text)) }
         }
-        let masked = try drawMasks(tokenIDs: tokenIDs, attentionMask: attentionMask, seed: seed)
+        // Each rank masks its own rows; rank 0 draws what a single process would.
+        let maskSeed = group.map { seed ^ (UInt64($0.rank) &* 0x9E37_79B9_7F4A_7C15) } ?? seed
+        let masked = try drawMasks(tokenIDs: tokenIDs, attentionMask: attentionMask, seed: maskSeed)
 
         let contrastive: ContrastiveLossOutput
         var mlmLoss: Double?
-        if let chunk = configuration.gradientCacheChunk, chunk < batch {
-            let cache = GradientCache(chunkSize: chunk)
+        if group != nil || (configuration.gradientCacheChunk.map { $0 < batch } ?? false) {
+            let cache = GradientCache(
+                chunkSize: Swift.min(configuration.gradientCacheChunk ?? batch, batch),
+                embeddingGradientScale: Double(group?.worldSize ?? 1))
             var result: ContrastiveLossOutput?
             let mlm = try cache.accumulate(
                 batchSize: batch,
@@ -137,7 +152,8 @@ public final class PretrainingObjective {
                     },
                 ],
                 buffersOf: [model],
-                loss: { embeddings in
+                loss: { local in
+                    let embeddings = try group.map { group in try local.map { try group.gatherKeepingLocalGraph($0) } } ?? local
                     let output = try self.contrastiveLoss(image: embeddings[0], text: embeddings[1], keys: keys, alpha: alpha)
                     result = output
                     return output.loss

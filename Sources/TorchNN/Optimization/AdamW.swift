@@ -40,7 +40,7 @@ public final class AdamW: Optimizer {
 
     private var hyperparameters: [String: Double] { ["beta1": beta1, "beta2": beta2, "eps": eps] }
 
-    private var states: [ObjectIdentifier: State] = [:]
+    var states: [ObjectIdentifier: State] = [:]
 
     public init(
         groups: [ParameterGroup], learningRate: Double = 1e-3, betas: (Double, Double) = (0.9, 0.999),
@@ -69,20 +69,9 @@ public final class AdamW: Optimizer {
                     let state = try states[id] ?? State(like: parameter)
                     states[id] = state
                     state.step += 1
-
-                    if group.weightDecay != 0 { try parameter.multiplyInPlace(1 - rate * group.weightDecay) }
-                    // m·β₁ + g·(1 − β₁) as two in-place ops: libtorch 1.13's lerp_ took 6.5 ms on a 5.4 M-element
-                    // tensor where mul_ + add_ took 3.8 ms.
-                    try state.firstMoment.multiplyInPlace(beta1)
-                    try state.firstMoment.addInPlace(gradient, alpha: 1 - beta1)
-                    try state.secondMoment.multiplyInPlace(beta2)
-                    try state.secondMoment.addProductInPlace(gradient, gradient, value: 1 - beta2)
-
-                    let firstCorrection = 1 - pow(beta1, Double(state.step))
-                    let secondCorrection = 1 - pow(beta2, Double(state.step))
-                    let denominator = try state.secondMoment.sqrt() / secondCorrection.squareRoot()
-                    try denominator.addInPlace(eps)
-                    try parameter.addQuotientInPlace(state.firstMoment, denominator, value: -rate / firstCorrection)
+                    try update(
+                        parameter, gradient: gradient, firstMoment: state.firstMoment, secondMoment: state.secondMoment,
+                        step: state.step, learningRate: rate, weightDecay: group.weightDecay)
                 }
             }
         }
@@ -90,6 +79,26 @@ public final class AdamW: Optimizer {
 }
 
 extension AdamW {
+    /// One AdamW update of `parameter` (or of any slice of one, since the rule is elementwise) in place, with its
+    /// moments, at the 1-based `step`. Call under `withNoGrad`.
+    func update(
+        _ parameter: Tensor, gradient: Tensor, firstMoment: Tensor, secondMoment: Tensor, step: Int, learningRate rate: Double,
+        weightDecay: Double
+    ) throws {
+        if weightDecay != 0 { try parameter.multiplyInPlace(1 - rate * weightDecay) }
+        // m·β₁ + g·(1 − β₁) as two in-place ops: libtorch 1.13's lerp_ took 6.5 ms on a 5.4 M-element tensor where
+        // mul_ + add_ took 3.8 ms.
+        try firstMoment.multiplyInPlace(beta1)
+        try firstMoment.addInPlace(gradient, alpha: 1 - beta1)
+        try secondMoment.multiplyInPlace(beta2)
+        try secondMoment.addProductInPlace(gradient, gradient, value: 1 - beta2)
+        let firstCorrection = 1 - pow(beta1, Double(step))
+        let secondCorrection = 1 - pow(beta2, Double(step))
+        let denominator = try secondMoment.sqrt() / secondCorrection.squareRoot()
+        try denominator.addInPlace(eps)
+        try parameter.addQuotientInPlace(firstMoment, denominator, value: -rate / firstCorrection)
+    }
+
     public func exportState(parameterKeys: [(key: String, tensor: Tensor)]) throws -> OptimizerState {
         let table = try ParameterKeyTable(groups: groups, parameterKeys: parameterKeys)
         var tensors: [String: Tensor] = [:]
