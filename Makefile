@@ -2,7 +2,7 @@
 # `make demo` and `make test` install what a fresh Debian/Ubuntu machine lacks (needs root or sudo for apt).
 
 SWIFT ?= swift
-APT_PACKAGES := libtorch-dev libopenblas0-openmp libjpeg62-turbo-dev libpng-dev libwebp-dev pkg-config python3-jieba python3-numpy dataset-fashion-mnist zlib1g-dev
+APT_PACKAGES := libtorch-dev libgloo-dev libopenblas0-openmp libjpeg62-turbo-dev libpng-dev libwebp-dev pkg-config python3-jieba python3-numpy dataset-fashion-mnist zlib1g-dev
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 BRIVL := .build/release/brivl
 # The demo: corpus folder, run folder, and the training length (steps of the schedule, and a wall-clock cap).
