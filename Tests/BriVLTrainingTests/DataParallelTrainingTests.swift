@@ -144,6 +144,35 @@ struct DataParallelTrainingTests {
         #expect(message.contains("rank 0 of 2") && message.contains("collective failed"), "\(message.suffix(500))")
     }
 
+    @Test("four processes: a step over Gloo on loopback, a quarter of the optimizer state per rank")
+    func fourProcesses() throws {
+        let process = Process()
+        process.executableURL = try #require(KillAndResumeTests.executable, "the brivl executable is not built beside the tests")
+        process.arguments = [
+            "bench", "dist", "--config", "tiny", "--world-sizes", "1", "4", "--batch", "8", "--iterations", "2",
+            "--warmup", "0", "--rounds", "1",
+        ]
+        let output = Pipe()
+        process.standardOutput = output
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        let data = output.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 0)
+        let lines = try String(decoding: data, as: UTF8.self).split(separator: "\n").map {
+            try #require(try JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any])
+        }
+        try #require(lines.count == 2)
+        func number(_ line: [String: Any], _ key: String) -> Double { (line[key] as? NSNumber)?.doubleValue ?? .nan }
+        #expect(number(lines[1], "world_size") == 4)
+        #expect(number(lines[0], "ours_communicated_bytes_per_step") == 0)
+        // Every gradient into the all-reduce, and this rank's quarter of the parameters into the all-gather.
+        #expect(number(lines[1], "ours_communicated_bytes_per_step") >= 4 * 1.25 * number(lines[1], "parameters"))
+        let single = number(lines[0], "ours_optimizer_state_mib_per_rank")
+        let quarter = number(lines[1], "ours_optimizer_state_mib_per_rank")
+        #expect(abs(quarter - single / 4) <= 0.01 * single, "state per rank: \(quarter) MiB of \(single) MiB")
+    }
+
     @Test("the local launcher stops the other ranks when one fails and names it")
     func launcherStopsSurvivors() throws {
         let launcher = LocalLauncher(
