@@ -81,6 +81,7 @@ public struct DistributedBenchmark {
     /// One rank of a run (a single process when no launch variables are set); rank 0 writes its figures to
     /// `resultPath` as JSON.
     public static func runWorker(_ configuration: Configuration, resultPath: String) throws {
+        LocalLauncher.endWithLauncher()
         Engine.threadCount = configuration.threadsPerRank
         Engine.seed(0)
         let launch = try LaunchEnvironment.read()

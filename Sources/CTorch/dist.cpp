@@ -17,6 +17,11 @@
 
 #include "support.hpp"
 
+#include <unistd.h>
+#ifdef __linux__
+#include <sys/prctl.h>
+#endif
+
 struct ct_process_group_opaque {
   c10::intrusive_ptr<c10d::Store> store;
 #ifdef USE_C10D_GLOO
@@ -222,6 +227,13 @@ ct_status ct_dist_barrier(ct_process_group group) {
     options.timeout = group->timeout;
     group->run([&](auto &backend) { return backend.barrier(options); });
   })
+}
+
+int32_t ct_dist_end_with_parent(int32_t signal_number) {
+#ifdef __linux__
+  prctl(PR_SET_PDEATHSIG, signal_number);
+#endif
+  return static_cast<int32_t>(getppid());
 }
 
 }  // extern "C"

@@ -37,8 +37,7 @@ struct DistributedOptions: ParsableArguments {
     /// Re-runs this command as `nproc` ranks on this machine and waits for them.
     func launchLocally() throws {
         FileHandle.standardError.write(Data("starting \(nproc) ranks on this machine (Gloo on loopback)\n".utf8))
-        // Ctrl-C reaches every rank (one process group); each stops after the current step.
-        signal(SIGINT, SIG_IGN)
+        // The launcher passes Ctrl-C on to every rank; the ranks agree to stop after the same step.
         try LocalLauncher(arguments: Array(CommandLine.arguments.dropFirst()), processCount: nproc, port: masterPort).run()
     }
 

@@ -96,6 +96,7 @@ extension BriVL {
                 try distributed.launchLocally()
                 return
             }
+            LocalLauncher.endWithLauncher()
             engine.apply(sharingCoresWith: launch?.localWorldSize ?? 1)
             let parallelism = try distributed.parallelism(for: launch)
             let trainer: Trainer
@@ -106,9 +107,17 @@ extension BriVL {
                 throw DistributedOptions.labelled(error, parallelism)
             }
             let resolved = trainer.configuration
+            // Every rank stops on Ctrl-C, the time limit or the CPU budget; the ranks agree on the step to stop at.
+            let interrupt = InterruptFlag(announce: trainer.isPrimary)
+            let deadline = timeLimit.map { Date().addingTimeInterval($0 * 60) }
+            let cpuBudget = cpuLimit.map { $0 * 60 }
+            let shouldStop = {
+                interrupt.isSet || deadline.map { Date() >= $0 } ?? false
+                    || cpuBudget.map { ProcessorTime.seconds() >= $0 } ?? false
+            }
             guard trainer.isPrimary else {
                 do {
-                    try trainer.run(shouldStop: { false })
+                    try trainer.run(shouldStop: shouldStop)
                 } catch {
                     throw DistributedOptions.labelled(error, parallelism)
                 }
@@ -132,15 +141,9 @@ extension BriVL {
                         report.pairsPerSecond))
             }
             trainer.onMessage = { message in FileHandle.standardError.write(Data(("\n" + message + "\n").utf8)) }
-            let interrupt = InterruptFlag()
-            let deadline = timeLimit.map { Date().addingTimeInterval($0 * 60) }
-            let cpuBudget = cpuLimit.map { $0 * 60 }
             let final: ValidationRecord?
             do {
-                final = try trainer.run(shouldStop: {
-                    interrupt.isSet || deadline.map { Date() >= $0 } ?? false
-                        || cpuBudget.map { ProcessorTime.seconds() >= $0 } ?? false
-                })
+                final = try trainer.run(shouldStop: shouldStop)
             } catch {
                 throw DistributedOptions.labelled(error, parallelism)
             }
@@ -220,7 +223,8 @@ final class InterruptFlag: @unchecked Sendable {
     private var set = false
     private let source: DispatchSourceSignal
 
-    init() {
+    /// - Parameter announce: print the "stopping" line (rank 0 only, so a local job prints it once)
+    init(announce: Bool = true) {
         signal(SIGINT, SIG_IGN)
         source = DispatchSource.makeSignalSource(signal: SIGINT, queue: .global())
         source.setEventHandler { [unowned self] in
@@ -229,7 +233,9 @@ final class InterruptFlag: @unchecked Sendable {
                 return set
             }
             if already { exit(130) }
-            FileHandle.standardError.write(Data("\nstopping after this step (Ctrl-C again to quit now)\n".utf8))
+            if announce {
+                FileHandle.standardError.write(Data("\nstopping after this step (Ctrl-C again to quit now)\n".utf8))
+            }
         }
         source.resume()
     }

@@ -3,7 +3,8 @@ import Torch
 
 /// Starts N copies of a command on this machine as the ranks of one job, with torchrun's variables, and watches
 /// them: when one rank fails, the others are stopped (SIGTERM, then SIGKILL after a grace period) and the failure
-/// is reported, so a job never hangs on a dead rank.
+/// is reported, so a job never hangs on a dead rank. SIGINT and SIGTERM sent to the launcher are passed on to every
+/// rank.
 public struct LocalLauncher {
     public var executable: String
     public var arguments: [String]
@@ -38,6 +39,16 @@ public struct LocalLauncher {
         }
     }
 
+    /// Names this launcher's process id in its ranks' environment (see ``endWithLauncher()``).
+    public static let launcherVariable = "BRIVL_LAUNCHER_PID"
+
+    /// Called by a rank at start: when a launcher started this process, ask the kernel for SIGTERM when the
+    /// launcher dies, so no rank outlives a killed launcher; exits at once if the launcher is already gone.
+    public static func endWithLauncher() {
+        guard let text = ProcessInfo.processInfo.environment[launcherVariable], let launcher = Int32(text) else { return }
+        if ProcessGroup.endWithParent(signal: SIGTERM) != launcher { exit(1) }
+    }
+
     /// Runs the job to the end. Throws ``Failure`` naming the first rank that failed.
     public func run() throws {
         guard processCount >= 1 else { throw TrainingError.invalidConfiguration("--nproc must be at least 1") }
@@ -49,6 +60,7 @@ public struct LocalLauncher {
             process.arguments = arguments
             process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
                 .merging(LaunchEnvironment.local(rank: rank, worldSize: processCount, port: port)) { $1 }
+                .merging([Self.launcherVariable: "\(getpid())"]) { $1 }
             if rank > 0 && quietOtherRanks { process.standardOutput = FileHandle.nullDevice }
             do {
                 try process.run()
@@ -58,6 +70,19 @@ public struct LocalLauncher {
             }
             processes.append(process)
         }
+        // Foundation starts each child in a process group of its own, so a terminal's Ctrl-C reaches only this
+        // process: pass SIGINT and SIGTERM on to every rank.
+        let started = processes
+        let forwarding = [SIGINT, SIGTERM].map { number -> DispatchSourceSignal in
+            signal(number, SIG_IGN)
+            let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
+            source.setEventHandler {
+                for process in started where process.isRunning { kill(process.processIdentifier, number) }
+            }
+            source.resume()
+            return source
+        }
+        defer { forwarding.forEach { $0.cancel() } }
         while true {
             if let failed = processes.indices.first(where: { !processes[$0].isRunning && processes[$0].terminationStatus != 0 }) {
                 let status = processes[failed].terminationStatus

@@ -42,6 +42,10 @@ ct_status ct_dist_reduce_scatter(ct_process_group group, ct_tensor input, ct_red
 /// Returns when every rank has reached the barrier.
 ct_status ct_dist_barrier(ct_process_group group);
 
+/// For ranks started by a local launcher: the kernel sends `signal_number` to this process when its parent dies
+/// (Linux prctl PR_SET_PDEATHSIG; a no-op elsewhere). Returns the parent's process id at the time of the call.
+int32_t ct_dist_end_with_parent(int32_t signal_number);
+
 #ifdef __cplusplus
 }
 #endif

@@ -120,6 +120,11 @@ public final class ProcessGroup: @unchecked Sendable {
         try timed(bytes: 0) { try check(ct_dist_barrier(handle)) }
     }
 
+    /// Asks the kernel to send `signal` to this process when its parent exits (Linux), so that ranks never outlive
+    /// the launcher that started them. Returns the parent's process id at the time of the call.
+    @discardableResult
+    public static func endWithParent(signal: Int32) -> Int32 { ct_dist_end_with_parent(signal) }
+
     /// Resets ``bytesCommunicated`` and ``secondsCommunicating``, returning what they held.
     @discardableResult
     public func takeCommunicationFigures() -> (bytes: Int, seconds: Double) {
