@@ -60,6 +60,11 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
     ],
     targets: [
         // Flat C API over libtorch: opaque handles, every entry point catches C++ exceptions. Its `ctorch_bench.h`
@@ -100,15 +105,43 @@ let package = Package(
         // sequences, and image/token saliency for a pair.
         .target(
             name: "BriVLInterpret", dependencies: ["BriVL", "BriVLTraining", "Torch", "TorchNN", "Imaging", "Tokenization"]),
+        // Flat C API over FAISS (Debian `libfaiss-dev`): opaque index handles, every entry point catches C++ exceptions.
+        // Debian ships FAISS as a static archive, so its own dependencies (OpenMP, BLAS, LAPACK) are linked here.
+        .target(
+            name: "CFaiss",
+            linkerSettings: [
+                .linkedLibrary("faiss"), .unsafeFlags(["-Xlinker", "-l:libgomp.so.1"]), .linkedLibrary("blas"),
+                .linkedLibrary("lapack"),
+            ]),
+        // Cross-modal search: the vector store (FAISS behind a protocol), SQLite metadata through GRDB, the
+        // incremental indexer writing crash-safe generations, and the searcher (text→image, image→image, tagging).
+        .target(
+            name: "BriVLSearch",
+            dependencies: [
+                "CFaiss", "BriVL", "BriVLTraining", "BriVLEvaluation", "Torch", "Imaging", "Tokenization",
+                .product(name: "GRDB", package: "GRDB.swift"),
+            ]),
+        // The HTTP service over the searcher (Hummingbird 2): JSON API, dynamic batching, metrics and the web page.
+        .target(
+            name: "BriVLServer",
+            dependencies: [
+                "BriVLSearch", "Imaging",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+            ]),
         // Benchmarks printing machine-readable lines; run through `brivl bench`.
         .target(
             name: "Benchmarks",
-            dependencies: ["CTorch", "Torch", "TorchNN", "Imaging", "Tokenization", "BriVLData", "BriVL", "BriVLTraining"]),
+            dependencies: [
+                "CTorch", "Torch", "TorchNN", "Imaging", "Tokenization", "BriVLData", "BriVL", "BriVLTraining",
+                "BriVLSearch",
+            ]),
         .executableTarget(
             name: "brivl",
             dependencies: [
                 "Torch", "TorchNN", "Imaging", "Tokenization", "BriVLData", "BriVL", "BriVLTraining", "BriVLEvaluation",
-                "BriVLInterpret", "Benchmarks",
+                "BriVLInterpret", "Benchmarks", "BriVLSearch", "BriVLServer",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
         // Finite-difference gradient checking shared by the test targets.
@@ -135,6 +168,20 @@ let package = Package(
         .testTarget(
             name: "BriVLInterpretTests",
             dependencies: ["BriVLInterpret", "BriVL", "Torch", "TorchNN", "Imaging", "Tokenization", "ModelTestSupport"]),
+        .testTarget(
+            name: "BriVLSearchTests",
+            dependencies: [
+                "BriVLSearch", "BriVLTraining", "BriVLData", "BriVL", "Torch", "Imaging", "Tokenization", "ModelTestSupport",
+            ]),
+        .testTarget(
+            name: "BriVLServerTests",
+            dependencies: [
+                "BriVLServer", "BriVLSearch", "BriVLTraining", "BriVL", "Imaging", "Tokenization", "ModelTestSupport",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOEmbedded", package: "swift-nio"),
+                .product(name: "NIOCore", package: "swift-nio"),
+            ]),
     ],
     cxxLanguageStandard: torchRoot == nil ? .cxx17 : .cxx20
 )

@@ -7,7 +7,7 @@ extension BriVL {
     struct Bench: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Benchmarks printing one JSON line per figure.",
-            subcommands: [EngineBench.self, DataBench.self, TrainBench.self, DistBench.self])
+            subcommands: [EngineBench.self, DataBench.self, TrainBench.self, DistBench.self, SearchBench.self])
     }
 
     struct EngineBench: ParsableCommand {

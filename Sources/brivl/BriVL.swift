@@ -8,7 +8,10 @@ struct BriVL: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "brivl",
         abstract: "Chinese–English image–text pretraining (BriVL / WenLan 2.0) on libtorch.",
-        subcommands: [Doctor.self, Shard.self, Clean.self, DataCommands.self, Train.self, Eval.self, Explain.self, Bench.self])
+        subcommands: [
+            Doctor.self, Shard.self, Clean.self, DataCommands.self, Train.self, Eval.self, Explain.self,
+            IndexCommand.self, SearchCommand.self, ServeCommand.self, Bench.self,
+        ])
 
     static func main() async {
         ThreadWaiting.preferPassive()

@@ -1,0 +1,86 @@
+import Foundation
+import Hummingbird
+
+/// An error the API answers with: a status and a message a client can act on, sent as `{"error": "..."}`.
+public struct APIError: Error, Sendable, CustomStringConvertible {
+    public var status: HTTPResponse.Status
+    public var message: String
+
+    public init(_ status: HTTPResponse.Status, _ message: String) {
+        self.status = status
+        self.message = message
+    }
+
+    public var description: String { "\(status.code) \(message)" }
+
+    static func badRequest(_ message: String) -> APIError { APIError(.badRequest, message) }
+
+    /// The JSON response for this error.
+    func response() -> Response {
+        Self.json(status: status, message: message)
+    }
+
+    static func json(status: HTTPResponse.Status, message: String) -> Response {
+        let body = (try? JSONEncoder().encode(["error": message])) ?? Data(#"{"error":"internal error"}"#.utf8)
+        return Response(
+            status: status, headers: [.contentType: "application/json; charset=utf-8"],
+            body: ResponseBody(byteBuffer: ByteBuffer(bytes: body)))
+    }
+}
+
+/// Turns every error into a JSON response: ours keep their status, Hummingbird's (404, 405, 413 from a body that is
+/// too large) keep theirs, and anything else is a 500 whose details go to the log rather than to the client.
+struct JSONErrorMiddleware<Context: RequestContext>: RouterMiddleware {
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws
+        -> Response
+    {
+        do {
+            return try await next(request, context)
+        } catch let error as APIError {
+            return error.response()
+        } catch let error as HTTPError {
+            return APIError.json(status: error.status, message: error.body ?? error.status.reasonPhrase)
+        } catch let error as any HTTPResponseError {
+            return APIError.json(status: error.status, message: error.status.reasonPhrase)
+        } catch let error as BatcherStopped {
+            return APIError.json(status: .serviceUnavailable, message: error.description)
+        } catch {
+            context.logger.error("\(request.method) \(request.uri.path) failed: \(error)")
+            return APIError.json(status: .internalServerError, message: "internal error")
+        }
+    }
+}
+
+/// Requires the bearer token on every route except the health check. Browsers cannot add a header when they
+/// follow a link or load an `<img>`, so the token is also accepted as the `access_token` query parameter
+/// (RFC 6750, section 2.3).
+struct BearerTokenMiddleware<Context: RequestContext>: RouterMiddleware {
+    let token: String
+    static var openPaths: Set<String> { ["/healthz"] }
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws
+        -> Response
+    {
+        if Self.openPaths.contains(request.uri.path) { return try await next(request, context) }
+        let header = request.headers[.authorization] ?? ""
+        let presented: String? =
+            header.hasPrefix("Bearer ") ? String(header.dropFirst(7)) : request.uri.queryParameters.get("access_token")
+        guard let presented, Self.constantTimeEqual(presented, token) else {
+            var response = APIError.json(status: .unauthorized, message: "a bearer token is required")
+            response.headers[.wwwAuthenticate] = "Bearer"
+            return response
+        }
+        return try await next(request, context)
+    }
+
+    /// Compares without an early exit, so response times do not reveal how much of a guess was right.
+    static func constantTimeEqual(_ a: String, _ b: String) -> Bool {
+        let left = Array(a.utf8)
+        let right = Array(b.utf8)
+        var difference = UInt8(left.count == right.count ? 0 : 1)
+        for index in 0..<Swift.max(left.count, right.count) {
+            difference |= (index < left.count ? left[index] : 0) ^ (index < right.count ? right[index] : 0)
+        }
+        return difference == 0
+    }
+}

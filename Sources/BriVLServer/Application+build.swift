@@ -1,0 +1,48 @@
+import BriVLSearch
+import Foundation
+import Hummingbird
+import Logging
+
+/// The HTTP application around a ``SearchService``: binds `configuration.host:port` and shuts down gracefully on
+/// SIGINT and SIGTERM (Hummingbird's service group), after which the model thread is stopped.
+public func buildApplication(
+    service: SearchService, configuration: ServerConfiguration, logger: Logger = Logger(label: "brivl.serve"),
+    onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }
+) -> some ApplicationProtocol {
+    Application(
+        router: buildRouter(service: service, configuration: configuration),
+        configuration: ApplicationConfiguration(
+            address: .hostname(configuration.host, port: configuration.port), serverName: "brivl"),
+        onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? configuration.port) },
+        logger: logger)
+}
+
+/// Every route of the service. Middleware order: metrics see every answer, errors become JSON before that, and
+/// authentication runs inside both so refused requests are counted and answered in JSON too.
+public func buildRouter(service: SearchService, configuration: ServerConfiguration) -> Router<BasicRequestContext> {
+    let router = Router(context: BasicRequestContext.self)
+    router.add(middleware: MetricsMiddleware(metrics: service.metrics))
+    router.add(middleware: JSONErrorMiddleware())
+    if let token = configuration.token, !token.isEmpty { router.add(middleware: BearerTokenMiddleware(token: token)) }
+    let routes = SearchRoutes(service: service)
+
+    router.get("/healthz") { _, _ in
+        try routes.json(HealthResponse(status: "ok", images: service.index.count, generation: service.index.generation.number))
+    }
+    router.get("/metrics") { _, _ in
+        Response(
+            status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
+            body: ResponseBody(byteBuffer: ByteBuffer(string: service.metrics.exposition())))
+    }
+    router.get("/") { _, _ in
+        Response(
+            status: .ok, headers: [.contentType: "text/html; charset=utf-8"],
+            body: ResponseBody(byteBuffer: ByteBuffer(string: WebPage.html)))
+    }
+    router.post("/v1/embed/text") { request, _ in try await routes.embedText(request) }
+    router.post("/v1/embed/image") { request, _ in try await routes.embedImage(request) }
+    router.post("/v1/search") { request, _ in try await routes.search(request) }
+    router.post("/v1/classify") { request, _ in try await routes.classify(request) }
+    router.get("/v1/thumbnail") { request, _ in try await routes.thumbnail(request) }
+    return router
+}
