@@ -56,12 +56,8 @@ public struct DistributedBenchmark {
 
     /// Why the peer will not run, nil when it will.
     public var peerAbsence: String? {
-        guard TrainBenchmark.peerConfigurations[configuration.preset] != nil else {
-            return "the peer has no equivalent of the \(configuration.preset) preset"
-        }
-        if configuration.peerVenv == nil { return "no peer venv given (--peer-venv or BRIVL_PEER_VENV)" }
-        if configuration.peerScript == nil { return "no peer script given (--peer-script or BRIVL_PEER_SCRIPT)" }
-        return nil
+        TrainBenchmark.peerAbsence(
+            preset: configuration.preset, venv: configuration.peerVenv, script: configuration.peerScript)
     }
 
     // MARK: - Rank side
@@ -128,8 +124,13 @@ public struct DistributedBenchmark {
             try optimizer.zeroGrad()
             let output = try objective.accumulateGradients(
                 images: images, tokenIDs: tokenIDs, attentionMask: attentionMask, step: iteration, seed: 0)
-            try synchroniser?.averageGradients(of: parameters)
-            _ = try clipGradientNorm(parameters, maxNorm: 1)
+            if let sharded = optimizer as? ShardedAdamW {
+                try sharded.averageGradientsOfShare()
+                try sharded.clipGradientNorm(maxNorm: 1)
+            } else {
+                try synchroniser?.averageGradients(of: parameters)
+                try clipGradientNorm(parameters, maxNorm: 1)
+            }
             try optimizer.step()
             try withNoGrad { try model.logitScale.clampInPlace(min: 0, max: maximumLogScale) }
             let end = clock.now

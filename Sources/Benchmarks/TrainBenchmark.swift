@@ -66,11 +66,14 @@ public struct TrainBenchmark {
 
     /// Why the peer will not run (no venv or script given, or no peer shape for the preset), nil when it will.
     public var peerAbsence: String? {
-        guard Self.peerConfigurations[configuration.preset] != nil else {
-            return "the peer has no equivalent of the \(configuration.preset) preset"
-        }
-        if configuration.peerVenv == nil { return "no peer venv given (--peer-venv or BRIVL_PEER_VENV)" }
-        if configuration.peerScript == nil { return "no peer script given (--peer-script or BRIVL_PEER_SCRIPT)" }
+        Self.peerAbsence(preset: configuration.preset, venv: configuration.peerVenv, script: configuration.peerScript)
+    }
+
+    /// Why the peer cannot run `preset` with this venv and script, nil when it can.
+    static func peerAbsence(preset: String, venv: String?, script: String?) -> String? {
+        guard peerConfigurations[preset] != nil else { return "the peer has no equivalent of the \(preset) preset" }
+        if venv == nil { return "no peer venv given (--peer-venv or BRIVL_PEER_VENV)" }
+        if script == nil { return "no peer script given (--peer-script or BRIVL_PEER_SCRIPT)" }
         return nil
     }
 

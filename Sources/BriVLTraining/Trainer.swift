@@ -237,12 +237,15 @@ public final class Trainer {
             throw TrainingError.data("the loss became \(output.loss) at step \(step + 1); lower the learning rate")
         }
         let parameters = objective.trainedModules.flatMap { $0.trainableParameters() }
-        try synchroniser?.averageGradients(of: parameters)
+        let maxNorm = configuration.optimization.gradientClip ?? .infinity
         let norm: Double
-        if let clip = configuration.optimization.gradientClip {
-            norm = try clipGradientNorm(parameters, maxNorm: clip)
+        if let sharded = optimizer as? ShardedAdamW {
+            // ZeRO-1: each rank averages and clips only the range of the gradients it updates.
+            try sharded.averageGradientsOfShare()
+            norm = try sharded.clipGradientNorm(maxNorm: maxNorm)
         } else {
-            norm = try clipGradientNorm(parameters, maxNorm: .infinity)
+            try synchroniser?.averageGradients(of: parameters)
+            norm = try clipGradientNorm(parameters, maxNorm: maxNorm)
         }
         try optimizer.step()
         let communication = parallelism.map { $0.group.takeCommunicationFigures() }

@@ -210,13 +210,20 @@ ct_status ct_dist_reduce_scatter(ct_process_group group, ct_tensor input, ct_red
       group->run([&](auto &backend) { return backend.reduce_scatter(outputs, inputs, options); });
       *out = ctorch::wrap(outputs[0]);
     } else {
-      at::Tensor reduced = whole.clone();
-      std::vector<at::Tensor> one{reduced};
-      c10d::AllreduceOptions options;
-      options.reduceOp = reduce_op(op);
-      options.timeout = group->timeout;
-      group->run([&](auto &backend) { return backend.allreduce(one, options); });
-      *out = ctorch::wrap(reduced.narrow(0, group->rank * rows, rows).clone());
+      // Gloo has no reduce-scatter: one reduce per rank, each of that rank's slice to that rank, moves the same
+      // volume as a ring reduce-scatter (an all-reduce would move twice as much).
+      at::Tensor mine;
+      for (int64_t r = 0; r < world; ++r) {
+        std::vector<at::Tensor> one{whole.narrow(0, r * rows, rows).clone()};
+        c10d::ReduceOptions options;
+        options.reduceOp = reduce_op(op);
+        options.rootRank = r;
+        options.rootTensor = 0;
+        options.timeout = group->timeout;
+        group->run([&](auto &backend) { return backend.reduce(one, options); });
+        if (r == group->rank) mine = one[0];
+      }
+      *out = ctorch::wrap(mine);
     }
   })
 }

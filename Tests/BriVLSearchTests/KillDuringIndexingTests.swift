@@ -1,4 +1,5 @@
 import Foundation
+import ModelTestSupport
 import Testing
 
 @testable import BriVLSearch
@@ -7,20 +8,9 @@ import Testing
 /// index loadable and answering, and the next run must finish the job.
 @Suite("SIGKILL during indexing", .serialized)
 struct KillDuringIndexingTests {
-    /// The `brivl` executable built beside this test bundle.
-    static var executable: URL? {
-        var directory = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().deletingLastPathComponent()
-        for _ in 0..<4 {
-            let candidate = directory.appendingPathComponent("brivl")
-            if FileManager.default.isExecutableFile(atPath: candidate.path) { return candidate }
-            directory = directory.deletingLastPathComponent()
-        }
-        return nil
-    }
-
     private func launch(_ arguments: [String]) throws -> Process {
         let process = Process()
-        process.executableURL = try #require(Self.executable, "the brivl executable is not built beside the tests")
+        process.executableURL = try #require(BuiltTool.brivl, "the brivl executable is not built beside the tests")
         process.arguments = arguments
         process.standardOutput = FileHandle.nullDevice
         process.standardError = FileHandle.nullDevice

@@ -180,4 +180,41 @@ struct DataParallelGradientTests {
         let plainNext = try plainParameters.map { try $0.toArray(Float.self) }
         #expect(results.allSatisfy { $0.resumed == plainNext })
     }
+
+    @Test("ZeRO-1's reduce-scatter and range-wise clipping give what full averaging and clipping give", arguments: [2, 4])
+    func shardedGradientPathMatchesFullAveraging(world: Int) throws {
+        let results = try withRanks(world) { group -> (full: [[Float]], sharded: [[Float]], norms: [Double]) in
+            // Different gradients on every rank, large enough for clipping to act.
+            func run(sharded: Bool) throws -> ([[Float]], Double) {
+                let parameters = try Self.makeParameters()
+                for (index, parameter) in parameters.enumerated() {
+                    let weights = try Tensor.randn(parameter.shape, generator: Generator(seed: UInt64(10 * group.rank + index)))
+                    try (parameter * weights * 3).sum().backward()
+                }
+                let norm: Double
+                if sharded {
+                    let optimizer = try ShardedAdamW(groups: Self.groups(parameters), processGroup: group, learningRate: 0.05)
+                    try optimizer.averageGradientsOfShare()
+                    norm = try optimizer.clipGradientNorm(maxNorm: 1)
+                    try optimizer.step()
+                } else {
+                    let optimizer = try AdamW(groups: Self.groups(parameters), learningRate: 0.05)
+                    try GradientSynchroniser(group: group).averageGradients(of: parameters)
+                    norm = try clipGradientNorm(parameters, maxNorm: 1)
+                    try optimizer.step()
+                }
+                return (try parameters.map { try $0.toArray(Float.self) }, norm)
+            }
+            let (full, fullNorm) = try run(sharded: false)
+            let (sharded, shardedNorm) = try run(sharded: true)
+            return (full, sharded, [fullNorm, shardedNorm])
+        }
+        for result in results {
+            #expect(result.norms[0] > 1, "clipping must act for the check to mean something")
+            #expect(abs(result.norms[0] - result.norms[1]) <= 1e-5 * result.norms[0])
+            let worst = zip(result.full.joined(), result.sharded.joined()).map { abs($0 - $1) }.max() ?? .infinity
+            #expect(worst <= 1e-6, "largest parameter difference \(worst)")
+        }
+        #expect(Set(results.map(\.sharded)).count == 1, "the ranks end with different parameters")
+    }
 }

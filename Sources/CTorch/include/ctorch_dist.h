@@ -37,7 +37,7 @@ ct_status ct_dist_all_gather(ct_process_group group, ct_tensor input, ct_tensor 
 /// Copies `root`'s tensors into the other ranks' tensors, in place.
 ct_status ct_dist_broadcast(ct_process_group group, const ct_tensor *tensors, int64_t count, int32_t root);
 /// Reduces `input` (dimension 0 a multiple of the world size) across ranks and gives each rank its slice of the
-/// result: rows [rank·n/W, (rank+1)·n/W). Backends without a native reduce-scatter (Gloo) reduce, then slice.
+/// result: rows [rank·n/W, (rank+1)·n/W). On Gloo, which has none, it is one reduce per rank to that rank.
 ct_status ct_dist_reduce_scatter(ct_process_group group, ct_tensor input, ct_reduce_op op, ct_tensor *out);
 /// Returns when every rank has reached the barrier.
 ct_status ct_dist_barrier(ct_process_group group);

@@ -6,8 +6,13 @@ import Torch
 /// The parameters, flattened and laid end to end in group order, are cut into W contiguous ranges of equal length;
 /// rank r keeps the moments of range r only and updates only those elements (AdamW's rule is elementwise, so a
 /// slice of a parameter updates exactly as the whole would). One all-gather then gives every rank every updated
-/// element. The gradients must already be the same on every rank (averaged by the caller); the result is the
-/// parameters an unsharded ``AdamW`` produces, to the bit.
+/// element.
+///
+/// A step needs the average gradient of this rank's range only. ``averageGradientsOfShare()`` gets it with one
+/// reduce-scatter of the ranks' gradients, and ``clipGradientNorm(maxNorm:)`` clips by the global norm computed from
+/// the ranges, so a step communicates what one all-reduce of the gradients would. ``step()`` alone also works on
+/// gradients the caller has averaged in full; on the same gradients it produces the parameters an unsharded
+/// ``AdamW`` produces, to the bit.
 ///
 /// ``exportState(parameterKeys:)`` and ``importState(_:parameterKeys:)`` are collective and use the full (unsharded)
 /// format: a checkpoint written by any world size, sharded or not, resumes under any other.
@@ -84,6 +89,62 @@ public final class ShardedAdamW: Optimizer {
     /// Bytes of optimizer state this rank holds (both moments of its share, once updated).
     public var localStateBytes: Int {
         pieces.reduce(0) { $0 + ($1.firstMoment?.byteCount ?? 0) + ($1.secondMoment?.byteCount ?? 0) }
+    }
+
+    /// Replaces this rank's range of every gradient with its average over the ranks (a reduce-scatter of the
+    /// gradients laid end to end). The rest of each gradient is left as it was and must not be used.
+    public func averageGradientsOfShare() throws {
+        let world = processGroup.worldSize
+        guard world > 1 else { return }
+        try withNoGrad {
+            let reference = parameters[0]
+            var flat = try parameters.map { parameter -> Tensor in
+                guard let gradient = parameter.grad else {
+                    return try Tensor.zeros([parameter.count], dtype: reference.dtype, device: reference.device)
+                }
+                return try gradient.reshaped([-1])
+            }
+            let padding = shardLength * world - totalLength
+            if padding > 0 { flat.append(try Tensor.zeros([padding], dtype: reference.dtype, device: reference.device)) }
+            let share = try processGroup.reduceScatter(Tensor.cat(flat), .sum)
+            try share.multiplyInPlace(1 / Double(world))
+            var offset = 0
+            for piece in pieces {
+                defer { offset += piece.length }
+                guard let gradient = parameters[piece.parameterIndex].grad else { continue }
+                guard gradient.isContiguous else {
+                    throw TorchError.invalidArgument("ZeRO-1 needs contiguous gradients")
+                }
+                try Self.flatSlice(of: gradient, piece).copyInPlace(
+                    from: share.narrowed(dimension: 0, start: offset, length: piece.length))
+            }
+        }
+    }
+
+    /// Scales this rank's ranges of the gradients so that the global norm (over all ranks' ranges) is at most
+    /// `maxNorm`, as ``clipGradientNorm(_:maxNorm:)`` does for whole gradients. Call after
+    /// ``averageGradientsOfShare()``. Returns the global norm before clipping.
+    @discardableResult
+    public func clipGradientNorm(maxNorm: Double) throws -> Double {
+        try withNoGrad {
+            var squares = 0.0
+            for piece in pieces {
+                guard let gradient = parameters[piece.parameterIndex].grad else { continue }
+                let slice = try Self.flatSlice(of: gradient, piece).to(dtype: .float64)
+                squares += try (slice * slice).sum().item()
+            }
+            let total = try Tensor([squares], shape: [1])
+            try processGroup.allReduce([total], .sum)
+            let norm = try total.item().squareRoot()
+            let scale = maxNorm / (norm + 1e-6)
+            if scale < 1 {
+                for piece in pieces {
+                    guard let gradient = parameters[piece.parameterIndex].grad else { continue }
+                    try Self.flatSlice(of: gradient, piece).multiplyInPlace(scale)
+                }
+            }
+            return norm
+        }
     }
 
     public func step() throws {

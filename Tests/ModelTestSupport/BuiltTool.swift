@@ -1,0 +1,16 @@
+import Foundation
+
+/// The `brivl` executable of the build the tests belong to, for tests that run the real command (kill it, start
+/// ranks, index a folder).
+public enum BuiltTool {
+    /// `brivl` beside the test bundle, or in one of the folders above it; nil when it was not built.
+    public static var brivl: URL? {
+        var directory = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().deletingLastPathComponent()
+        for _ in 0..<4 {
+            let candidate = directory.appendingPathComponent("brivl")
+            if FileManager.default.isExecutableFile(atPath: candidate.path) { return candidate }
+            directory = directory.deletingLastPathComponent()
+        }
+        return nil
+    }
+}
