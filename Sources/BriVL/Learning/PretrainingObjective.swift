@@ -42,7 +42,7 @@ public struct MaskingVocabulary: Sendable {
 /// With a ``processGroup`` of several ranks, the batch given is this rank's slice of the global batch. The loss
 /// is the global batch's loss on every rank: embeddings are gathered from all ranks (this rank's rows keep their
 /// graph, see ``GradientCache``), MoCo keys are gathered and every rank enqueues the same global keys. The
-/// gradients left on the parameters are this rank's share; their mean over the ranks (``GradientSynchroniser`` in
+/// gradients left on the parameters are this rank's share; their mean over the ranks (`GradientSynchroniser` in
 /// training) is the gradient of the global batch. Batch normalisation is local: each rank normalises its slice, as
 /// BriVL's per-GPU batch norm does. MLM masks are drawn per rank and its loss averaged over ranks.
 public final class PretrainingObjective {
