@@ -8,15 +8,7 @@ import Testing
 /// index loadable and answering, and the next run must finish the job.
 @Suite("SIGKILL during indexing", .serialized)
 struct KillDuringIndexingTests {
-    private func launch(_ arguments: [String]) throws -> Process {
-        let process = Process()
-        process.executableURL = try #require(BuiltTool.brivl, "the brivl executable is not built beside the tests")
-        process.arguments = arguments
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        return process
-    }
+    private func launch(_ arguments: [String]) throws -> Process { try BuiltTool.start(arguments) }
 
     @Test("kill -9 mid-build: the previous generation still loads and answers; a rerun completes")
     func killMidBuild() throws {

@@ -8,15 +8,7 @@ import Testing
 /// must log exactly the losses of an uninterrupted run.
 @Suite("Exact resume after SIGKILL", .serialized)
 struct KillAndResumeTests {
-    private func launch(_ arguments: [String]) throws -> Process {
-        let process = Process()
-        process.executableURL = try #require(BuiltTool.brivl, "the brivl executable is not built beside the tests")
-        process.arguments = arguments
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        return process
-    }
+    private func launch(_ arguments: [String]) throws -> Process { try BuiltTool.start(arguments) }
 
     private func highestLoggedStep(_ run: String) -> Int {
         let path = (run as NSString).appendingPathComponent("metrics.jsonl")

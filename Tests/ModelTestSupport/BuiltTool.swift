@@ -14,3 +14,21 @@ public enum BuiltTool {
         return nil
     }
 }
+
+extension BuiltTool {
+    public struct NotBuilt: Error, CustomStringConvertible {
+        public var description: String { "the brivl executable is not built beside the tests" }
+    }
+
+    /// Starts `brivl arguments` with its output discarded.
+    public static func start(_ arguments: [String]) throws -> Process {
+        guard let executable = brivl else { throw NotBuilt() }
+        let process = Process()
+        process.executableURL = executable
+        process.arguments = arguments
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        return process
+    }
+}
