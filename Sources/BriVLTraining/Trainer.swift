@@ -145,10 +145,11 @@ public final class Trainer {
             try restore(from: latest)
         }
         if let parallelism, parallelism.worldSize > 1 {
-            // Every rank starts from rank 0's state; other ranks then draw their own dropout streams.
+            // Every rank starts from rank 0's state; the other ranks then draw their own dropout streams, seeded by
+            // rank and step (a checkpoint holds rank 0's random state only).
             try synchroniser!.broadcastFromFirstRank(replicatedTensors)
-            if parallelism.rank > 0 && latest == nil {
-                Engine.seed(configuration.run.seed ^ (UInt64(parallelism.rank) &* 0x9E37_79B9_7F4A_7C15))
+            if parallelism.rank > 0 {
+                Engine.seed(configuration.run.seed ^ (UInt64(parallelism.rank) &* 0x9E37_79B9_7F4A_7C15) ^ UInt64(step))
             }
         }
     }
