@@ -127,13 +127,16 @@ public final class ShardedAdamW: Optimizer {
     @discardableResult
     public func clipGradientNorm(maxNorm: Double) throws -> Double {
         try withNoGrad {
-            var squares = 0.0
-            for piece in pieces {
-                guard let gradient = parameters[piece.parameterIndex].grad else { continue }
+            // One engine reduction per piece and a single read of the result, after the all-reduce.
+            let squares = try pieces.compactMap { piece -> Tensor? in
+                guard let gradient = parameters[piece.parameterIndex].grad else { return nil }
                 let slice = try Self.flatSlice(of: gradient, piece).to(dtype: .float64)
-                squares += try (slice * slice).sum().item()
+                return try (slice * slice).sum()
             }
-            let total = try Tensor([squares], shape: [1])
+            let total =
+                try squares.isEmpty
+                ? Tensor.zeros([1], dtype: .float64, device: parameters[0].device)
+                : Tensor.stack(squares).sum().reshaped([1])
             try processGroup.allReduce([total], .sum)
             let norm = try total.item().squareRoot()
             let scale = maxNorm / (norm + 1e-6)
