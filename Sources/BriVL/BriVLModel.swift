@@ -25,6 +25,14 @@ public final class BriVLModel: Module {
             .requiringGrad()
     }
 
+    /// The model of `configuration` with the given weights, built once: its parameters get storage but no random
+    /// values, then every one is read from `weights`. A missing, unexpected or misshapen key is an error naming it.
+    public static func loading(_ configuration: BriVLConfiguration, weights: [String: Tensor]) throws -> BriVLModel {
+        let model = try Initialization.withoutValues { try BriVLModel(configuration) }
+        try model.load(stateDict: weights)
+        return model
+    }
+
     /// - Parameter images: [batch, 3, size, size], normalised as the data pipeline does
     /// - Returns: [batch, embedding], L2-normalised
     public func encodeImage(_ images: Tensor) throws -> Tensor { try imageTower(images) }

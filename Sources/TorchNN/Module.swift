@@ -3,7 +3,7 @@ import Torch
 /// The base of every layer and model.
 ///
 /// A module's parameters, buffers and children are its stored properties, found by reflection: a `Tensor`
-/// property is a parameter (or a buffer if listed in ``bufferNames``), a `Module` property is a child, and
+/// property is a parameter (or a buffer when declared `@Buffer`), a `Module` property is a child, and
 /// arrays and optionals of either are followed. There is nothing to register and nothing to forget.
 ///
 /// Checkpoint keys are the property names in snake_case (`layerNorm1` → `layer_norm1`), joined with dots; arrays
@@ -17,9 +17,6 @@ open class Module {
 
     /// Property name → checkpoint key, where the key is not the property name in snake_case.
     open class var checkpointKeys: [String: String] { [:] }
-
-    /// Tensor properties that are state but not parameters (running statistics, counters).
-    open class var bufferNames: Set<String> { [] }
 
     /// One stored item found by reflection.
     public enum Item {
@@ -37,13 +34,20 @@ open class Module {
             mirror = current.superclassMirror
         }
         let keys = type(of: self).checkpointKeys
-        let buffers = type(of: self).bufferNames
         var found: [(String, Item)] = []
         for current in mirrors {
             for child in current.children {
-                guard let label = child.label, label != "training" else { continue }
+                guard var label = child.label, label != "training" else { continue }
+                var value = child.value
+                var isBuffer = false
+                if let buffer = value as? Buffer {
+                    // A property wrapper's storage is labelled with a leading underscore.
+                    label = String(label.dropFirst(label.hasPrefix("_") ? 1 : 0))
+                    value = buffer.wrappedValue
+                    isBuffer = true
+                }
                 let key = keys[label] ?? Module.snakeCase(label)
-                Module.collect(child.value, key: key, isBuffer: buffers.contains(label), into: &found)
+                Module.collect(value, key: key, isBuffer: isBuffer, into: &found)
             }
         }
         return found
@@ -147,6 +151,16 @@ open class Module {
     /// Evaluation mode: dropout off, running statistics used.
     public func eval() { train(false) }
 
+    /// Runs `body` with this module in evaluation mode, then puts back the mode every module below it had before,
+    /// one by one (so parts that were kept in evaluation mode, like frozen batch-norm stages, stay so).
+    public func withEvaluationMode<Result>(_ body: () throws -> Result) rethrows -> Result {
+        let modules = [self] + namedModules().map(\.module)
+        let modes = modules.map(\.training)
+        eval()
+        defer { for (module, mode) in zip(modules, modes) { module.training = mode } }
+        return try body()
+    }
+
     /// Stops (or restarts) gradient recording for every parameter below this module.
     public func freeze(_ frozen: Bool = true) throws {
         for parameter in parameters() where parameter.dtype.isFloatingPoint {
@@ -192,6 +206,20 @@ open class Module {
         try withNoGrad {
             for (key, tensor) in own { try tensor.copyInPlace(from: state[key]!) }
         }
+    }
+}
+
+/// Marks a tensor property of a ``Module`` as a buffer: state that is saved and loaded with the weights and moved
+/// with them, but is not a parameter (no gradient, no optimizer, no weight decay), like batch norm's running
+/// statistics. The mark sits on the declaration, so a renamed property cannot silently turn into a parameter.
+///
+///     @Buffer public var runningMean: Tensor
+@propertyWrapper
+public struct Buffer {
+    public var wrappedValue: Tensor
+
+    public init(wrappedValue: Tensor) {
+        self.wrappedValue = wrappedValue
     }
 }
 

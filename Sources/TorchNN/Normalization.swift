@@ -27,14 +27,12 @@ public final class LayerNorm: Module, UnaryLayer {
 public final class BatchNorm2d: Module, UnaryLayer {
     public let weight: Tensor?
     public let bias: Tensor?
-    public let runningMean: Tensor
-    public let runningVar: Tensor
+    @Buffer public private(set) var runningMean: Tensor
+    @Buffer public private(set) var runningVar: Tensor
     /// How many training batches updated the running statistics (kept for checkpoint compatibility).
-    public let numBatchesTracked: Tensor
+    @Buffer public private(set) var numBatchesTracked: Tensor
     public let eps: Double
     public let momentum: Double
-
-    public override class var bufferNames: Set<String> { ["runningMean", "runningVar", "numBatchesTracked"] }
 
     public init(_ channels: Int, eps: Double = 1e-5, momentum: Double = 0.1, affine: Bool = true) throws {
         weight = affine ? try Initialization.constant([channels], 1) : nil

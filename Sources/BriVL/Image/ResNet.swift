@@ -53,7 +53,7 @@ public final class ResNet: Module, UnaryLayer {
         stages += Array(repeating: [], count: 4 - stages.count)
         (stage1, stage2, stage3, stage4) = (stages[0], stages[1], stages[2], stages[3])
         super.init()
-        if configuration.zeroInitializeResidualGains {
+        if configuration.zeroInitializeResidualGains, Initialization.fillsValues {
             try withNoGrad {
                 for block in self.stages.joined() { try block.lastNorm.weight?.zeroInPlace() }
             }

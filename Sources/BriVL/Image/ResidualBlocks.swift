@@ -109,7 +109,9 @@ extension Conv2d {
             inputChannels, outputChannels, kernelSize: kernelSize, stride: stride, padding: kernelSize / 2,
             bias: false, generator: generator)
         let std = (2 / Double(outputChannels * kernelSize * kernelSize)).squareRoot()
-        try withNoGrad { try convolution.weight.normalInPlace(std: std, generator: generator) }
+        if Initialization.fillsValues {
+            try withNoGrad { try convolution.weight.normalInPlace(std: std, generator: generator) }
+        }
         return convolution
     }
 }

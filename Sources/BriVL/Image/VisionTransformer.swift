@@ -42,7 +42,7 @@ public final class VisionTransformer: Module, UnaryLayer {
             feedForwardDimension: configuration.feedForwardSize, activation: .gelu, normFirst: true,
             generator: generator)
         super.init()
-        try initializeBlocks(generator: generator)
+        if Initialization.fillsValues { try initializeBlocks(generator: generator) }
     }
 
     private func initializeBlocks(generator: Generator?) throws {
