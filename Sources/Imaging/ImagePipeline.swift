@@ -119,6 +119,12 @@ public struct ImagePipeline: Sendable {
         self.decodeOptions = decodeOptions
     }
 
+    /// Evaluation preprocessing, the same for training's validation, evaluation, indexing and serving: shorter side
+    /// to `size` (bicubic, antialiased), centre crop, normalise; no randomness.
+    public static func evaluation(size: Int, normalization: Normalization = .clip) throws -> ImagePipeline {
+        try ImagePipeline([.resize(shorter: size), .centerCrop(size), .toTensor(normalization: normalization)])
+    }
+
     // MARK: - Running
 
     /// Decodes `data` and applies the transforms.

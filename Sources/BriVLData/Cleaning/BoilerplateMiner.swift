@@ -1,3 +1,4 @@
+import ContentHashing
 import Foundation
 
 /// Finds boilerplate candidates — phrases that recur across many different captions as detached units (查看原网页,
@@ -244,13 +245,7 @@ extension BoilerplateMiner {
                 case .sample(let sample), .brokenSample(let sample, _):
                     summary.samples += 1
                     if case .brokenSample(_, let error) = event { summary.errors.append("\(error)") }
-                    var texts: [String]? = nil
-                    if let json = sample.files["json"] {
-                        texts = (try? JSONDecoder().decode(PairRecord.self, from: json))?.texts
-                    } else if let txt = sample.files["txt"], let string = String(validating: txt, as: UTF8.self) {
-                        texts = string.split(whereSeparator: \.isNewline).map(String.init)
-                    }
-                    guard let texts else {
+                    guard let texts = try? CaptionReader.record(of: sample).get().texts else {
                         summary.withoutCaption += 1
                         continue
                     }

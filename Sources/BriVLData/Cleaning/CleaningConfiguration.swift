@@ -138,7 +138,8 @@ public struct CleaningCounts: Codable, Sendable, Equatable {
     public var maskedCharacters = 0
     public var nameOccurrences = 0
     public var boilerplateOccurrences = 0
-    /// Captions removed from kept pairs that had another caption left.
+    /// Captions removed from kept pairs that had another caption left: failing a text rule, or repeating an earlier
+    /// caption of the pair once cleaned.
     public var captionsRemoved = 0
     /// Kept images re-encoded as JPEG / kept as they were (re-encoding off or unavailable).
     public var imagesReencoded = 0

@@ -67,7 +67,7 @@ public struct CleaningReport: Codable, Sendable, Equatable {
             "| sensitive words masked | \(totals.maskedSensitive) | \(totals.maskedCharacters) characters |",
             "| person names replaced | \(totals.namesReplaced) | \(totals.nameOccurrences) |",
             "| boilerplate removed | \(totals.boilerplateRemoved) | \(totals.boilerplateOccurrences) |",
-            "| failing captions removed (others kept) | – | \(totals.captionsRemoved) |",
+            "| failing or repeated captions removed (others kept) | – | \(totals.captionsRemoved) |",
             "| images re-encoded as JPEG | \(totals.imagesReencoded) | |",
             "| images kept as they were | \(totals.imagesKeptAsIs) | |", "",
             "Images whose bytes are another format than their extension: \(totals.imageExtensionMismatches). "

@@ -1,3 +1,4 @@
+import ContentHashing
 import Foundation
 
 /// How a cleaning run executes (none of this changes its result).
@@ -554,7 +555,7 @@ public final class CleaningRun: @unchecked Sendable {
             }
             let sample = Sample(key: candidate.key, files: files)
             if let duplicateOf {
-                let record = files["json"].flatMap { try? JSONDecoder().decode(PairRecord.self, from: $0) }
+                let record = try? CaptionReader.record(of: sample).get()
                 let what = candidate.scored ? "text and relevance score" : "text and image bytes"
                 try work.reject(
                     RejectedPair(

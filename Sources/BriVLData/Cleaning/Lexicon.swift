@@ -1,3 +1,4 @@
+import ContentHashing
 import Foundation
 
 /// A list of phrases a text rule looks for (sensitive words, person names, boilerplate), read from a plain file the

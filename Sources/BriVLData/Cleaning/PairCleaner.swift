@@ -1,3 +1,4 @@
+import ContentHashing
 import Foundation
 
 /// A pair that failed one or more rules: written whole to the rejects shard.
@@ -133,24 +134,11 @@ final class PairCleaner {
 
         // Caption.
         var record: PairRecord? = nil
-        if let json = sample.files["json"] {
-            if String(validating: json, as: UTF8.self) == nil {
-                fail(.invalidUTF8, "caption JSON is not valid UTF-8")
-            } else {
-                do {
-                    record = try JSONDecoder().decode(PairRecord.self, from: json)
-                } catch {
-                    fail(.invalidCaption, "caption JSON is not a caption record: \(Self.shortDescription(error))")
-                }
-            }
-        } else if let txt = sample.files["txt"] {
-            if let string = String(validating: txt, as: UTF8.self) {
-                record = PairRecord(texts: string.split(whereSeparator: \.isNewline).map(String.init))
-            } else {
-                fail(.invalidUTF8, "caption text is not valid UTF-8")
-            }
-        } else {
-            fail(.missingCaption, "no .json or .txt caption")
+        switch CaptionReader.record(of: sample) {
+        case .success(let read): record = read
+        case .failure(.missing): fail(.missingCaption, "no .json or .txt caption")
+        case .failure(.invalidUTF8): fail(.invalidUTF8, "the caption file is not valid UTF-8")
+        case .failure(let problem): fail(.invalidCaption, problem.description)
         }
 
         // Image header rules.
@@ -188,10 +176,18 @@ final class PairCleaner {
         var modifications = PairModifications()
         if let record {
             var failures: [TextFailure] = []
+            // A caption that cleans to the text of an earlier one of the same pair says nothing new: it is left out
+            // and counted with the removed captions (PairRecord.captions is the same rule for the loader).
+            var seen = Set<String>()
+            var repeats = 0
             for caption in record.texts {
                 let cleaned = text.clean(caption)
                 if let failure = cleaned.failure {
                     failures.append(failure)
+                    continue
+                }
+                guard seen.insert(cleaned.text).inserted else {
+                    repeats += 1
                     continue
                 }
                 cleanedTexts.append(cleaned.text)
@@ -213,7 +209,7 @@ final class PairCleaner {
                     }
                 }
             } else {
-                modifications.captionsRemoved = failures.count
+                modifications.captionsRemoved = failures.count + repeats
             }
         }
 

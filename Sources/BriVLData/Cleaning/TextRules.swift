@@ -1,3 +1,4 @@
+import ContentHashing
 import Foundation
 
 /// Which captions the language rule keeps.

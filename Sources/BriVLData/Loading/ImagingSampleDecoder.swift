@@ -27,12 +27,9 @@ public struct ImagingSampleDecoder: SampleDecoder {
             ]), size: size)
     }
 
-    /// Evaluation preprocessing: shorter side to `size`, centre crop, normalise; no randomness.
+    /// Evaluation preprocessing (``ImagePipeline/evaluation(size:normalization:)``).
     public static func evaluation(size: Int, normalization: Normalization = .clip) throws -> ImagingSampleDecoder {
-        ImagingSampleDecoder(
-            pipeline: try ImagePipeline([
-                .resize(shorter: size), .centerCrop(size), .toTensor(normalization: normalization),
-            ]), size: size)
+        ImagingSampleDecoder(pipeline: try .evaluation(size: size, normalization: normalization), size: size)
     }
 
     public var outputSize: Int? { size }

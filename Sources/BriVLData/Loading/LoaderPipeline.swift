@@ -343,19 +343,14 @@ final class LoaderPipeline: @unchecked Sendable {
     private func process(_ item: WorkItem, into buffer: PixelBuffer) -> Outcome {
         let sample = item.sample
         guard let image = sample.image else { return .skipped(.missingImage, key: sample.key, detail: nil) }
-        guard let captionFile = sample.files["json"] ?? sample.files["txt"] else {
-            return .skipped(.missingCaption, key: sample.key, detail: nil)
-        }
-        guard String(validating: captionFile, as: UTF8.self) != nil else {
-            return .skipped(.invalidUTF8, key: sample.key, detail: nil)
-        }
         let record: PairRecord
-        do {
-            record = try PairRecord.decode(from: sample)
-        } catch {
-            return .skipped(.invalidCaption, key: sample.key, detail: "\(error)")
+        switch CaptionReader.record(of: sample) {
+        case .success(let read): record = read
+        case .failure(.missing): return .skipped(.missingCaption, key: sample.key, detail: nil)
+        case .failure(.invalidUTF8): return .skipped(.invalidUTF8, key: sample.key, detail: nil)
+        case .failure(let problem): return .skipped(.invalidCaption, key: sample.key, detail: problem.description)
         }
-        let texts = record.texts.filter { !$0.allSatisfy(\.isWhitespace) }
+        let texts = record.captions
         guard !texts.isEmpty else { return .skipped(.emptyCaption, key: sample.key, detail: nil) }
 
         let seed = configuration.seed

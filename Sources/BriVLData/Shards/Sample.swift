@@ -57,22 +57,12 @@ public struct PairRecord: Codable, Sendable, Equatable {
         return try encoder.encode(self)
     }
 
-    /// Reads `key.json`, or falls back to `key.txt` (one caption per line) as WebDataset corpora often have.
+    /// Reads `key.json`, or falls back to `key.txt` (one caption per line) as WebDataset corpora often have
+    /// (``CaptionReader``).
     public static func decode(from sample: Sample) throws -> PairRecord {
-        if let json = sample.files["json"] {
-            do {
-                return try JSONDecoder().decode(PairRecord.self, from: json)
-            } catch {
-                throw DataError.invalidSample(key: sample.key, reason: "caption JSON is invalid: \(error)")
-            }
+        switch CaptionReader.record(of: sample) {
+        case .success(let record): return record
+        case .failure(let problem): throw DataError.invalidSample(key: sample.key, reason: problem.description)
         }
-        if let text = sample.files["txt"] {
-            guard let string = String(data: text, encoding: .utf8) else {
-                throw DataError.invalidSample(key: sample.key, reason: "caption text is not valid UTF-8")
-            }
-            let lines = string.split(whereSeparator: \.isNewline).map(String.init).filter { !$0.isEmpty }
-            return PairRecord(texts: lines)
-        }
-        throw DataError.invalidSample(key: sample.key, reason: "no caption (.json or .txt)")
     }
 }
