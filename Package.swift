@@ -88,23 +88,34 @@ let package = Package(
         .target(name: "CImageCodecs", dependencies: ["CJPEG", "CPNG", "CWebP"]),
         .target(name: "Imaging", dependencies: ["CImageCodecs", "Torch"]),
         .target(name: "Tokenization"),
+        // A 128-bit content hash that is the same in every process: dedup keys of cleaning, checkpoint checksums.
+        .target(name: "ContentHashing"),
         // gzip, for datasets shipped as .gz files (Fashion-MNIST's idx files).
         .systemLibrary(
             name: "CZlib", path: "Sources/SystemLibraries/CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
-        .target(name: "BriVLData", dependencies: ["Torch", "Imaging", "Tokenization", "CZlib"]),
-        // The model: towers, pooling, losses, checkpoints.
+        .target(name: "BriVLData", dependencies: ["ContentHashing", "Imaging", "Tokenization", "Torch", "CZlib"]),
+        // The model: towers, pooling, presets, the learning objective.
         .target(name: "BriVL", dependencies: ["Torch", "TorchNN", "Tokenization"]),
-        // Pretraining: the training loop, its configuration, checkpoints and metrics.
-        .target(name: "BriVLTraining", dependencies: ["BriVL", "BriVLData", "Torch", "TorchNN", "Tokenization", "Imaging"]),
+        // Using a model once it exists: checkpoints, model sources, batched embedding in evaluation mode, zero-shot
+        // classification and retrieval recall. Everything downstream of training depends on this, not on training.
+        .target(
+            name: "BriVLInference",
+            dependencies: ["BriVL", "ContentHashing", "Imaging", "Tokenization", "Torch", "TorchNN"]),
+        // Pretraining: the training loop, its configuration, periodic validation and metrics.
+        .target(
+            name: "BriVLTraining",
+            dependencies: ["BriVL", "BriVLData", "BriVLInference", "Imaging", "Tokenization", "Torch", "TorchNN"]),
         // Downstream evaluation: zero-shot image and text classification, retrieval, VQA as contrastive multiple
-        // choice, linear probes; every evaluation writes a JSON report and a Markdown table.
+        // choice, linear probes; every evaluation writes a JSON report and a Markdown table. Also the model-backed
+        // relevance filter of cleaning.
         .target(
             name: "BriVLEvaluation",
-            dependencies: ["BriVL", "BriVLData", "BriVLTraining", "Torch", "TorchNN", "Tokenization", "Imaging"]),
+            dependencies: ["BriVL", "BriVLData", "BriVLInference", "Imaging", "Tokenization", "Torch", "TorchNN"]),
         // Visual explanation: concept images and unit visualisations optimised through the frozen towers, story
         // sequences, and image/token saliency for a pair.
         .target(
-            name: "BriVLInterpret", dependencies: ["BriVL", "BriVLTraining", "Torch", "TorchNN", "Imaging", "Tokenization"]),
+            name: "BriVLInterpret",
+            dependencies: ["BriVL", "BriVLInference", "Imaging", "Tokenization", "Torch", "TorchNN"]),
         // Flat C API over FAISS (Debian `libfaiss-dev`): opaque index handles, every entry point catches C++ exceptions.
         // Debian ships FAISS as a static archive, so its own dependencies (OpenMP, BLAS, LAPACK) are linked here.
         .target(
@@ -118,14 +129,14 @@ let package = Package(
         .target(
             name: "BriVLSearch",
             dependencies: [
-                "CFaiss", "BriVL", "BriVLTraining", "BriVLEvaluation", "Torch", "Imaging", "Tokenization",
+                "BriVLEvaluation", "BriVLInference", "CFaiss", "Imaging", "Torch",
                 .product(name: "GRDB", package: "GRDB.swift"),
             ]),
         // The HTTP service over the searcher (Hummingbird 2): JSON API, dynamic batching, metrics and the web page.
         .target(
             name: "BriVLServer",
             dependencies: [
-                "BriVLSearch", "Imaging",
+                "BriVLEvaluation", "BriVLSearch", "Imaging",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
@@ -134,15 +145,16 @@ let package = Package(
         .target(
             name: "Benchmarks",
             dependencies: [
-                "CTorch", "Torch", "TorchNN", "Imaging", "Tokenization", "BriVLData", "BriVL", "BriVLTraining",
-                "BriVLSearch",
+                "BriVL", "BriVLData", "BriVLSearch", "BriVLTraining", "CTorch", "Imaging", "Tokenization", "Torch",
+                "TorchNN",
             ]),
         .executableTarget(
             name: "brivl",
             dependencies: [
-                "Torch", "TorchNN", "Imaging", "Tokenization", "BriVLData", "BriVL", "BriVLTraining", "BriVLEvaluation",
-                "BriVLInterpret", "Benchmarks", "BriVLSearch", "BriVLServer",
+                "Benchmarks", "BriVL", "BriVLData", "BriVLEvaluation", "BriVLInference", "BriVLInterpret",
+                "BriVLSearch", "BriVLServer", "BriVLTraining", "Imaging", "Torch",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Hummingbird", package: "hummingbird"),
             ]),
         // Finite-difference gradient checking shared by the test targets.
         .target(name: "GradientChecking", dependencies: ["Torch"], path: "Tests/GradientChecking"),
@@ -158,12 +170,19 @@ let package = Package(
         .testTarget(name: "BriVLDataTests", dependencies: ["BriVLData", "Imaging"]),
         .testTarget(name: "BriVLTests", dependencies: ["BriVL", "Tokenization", "GradientChecking"]),
         .testTarget(
+            name: "BriVLInferenceTests",
+            dependencies: ["BriVLInference", "BriVL", "Tokenization", "Torch", "TorchNN", "ModelTestSupport"]),
+        .testTarget(
             name: "BriVLTrainingTests",
-            dependencies: ["BriVLTraining", "BriVL", "BriVLData", "TorchNN", "ModelTestSupport", "DistributedTestSupport"]),
+            dependencies: [
+                "BriVLTraining", "BriVLInference", "BriVLEvaluation", "BriVL", "BriVLData", "TorchNN", "ModelTestSupport",
+                "DistributedTestSupport",
+            ]),
         .testTarget(
             name: "BriVLEvaluationTests",
             dependencies: [
-                "BriVLEvaluation", "BriVLTraining", "BriVL", "BriVLData", "TorchNN", "GradientChecking", "ModelTestSupport",
+                "BriVLEvaluation", "BriVLInference", "BriVLTraining", "BriVL", "BriVLData", "TorchNN", "GradientChecking",
+                "ModelTestSupport",
             ]),
         .testTarget(
             name: "BriVLInterpretTests",
@@ -171,12 +190,14 @@ let package = Package(
         .testTarget(
             name: "BriVLSearchTests",
             dependencies: [
-                "BriVLSearch", "BriVLTraining", "BriVLData", "BriVL", "Torch", "Imaging", "Tokenization", "ModelTestSupport",
+                "BriVLSearch", "BriVLInference", "BriVLTraining", "BriVLData", "BriVL", "Torch", "Imaging", "Tokenization",
+                "ModelTestSupport",
             ]),
         .testTarget(
             name: "BriVLServerTests",
             dependencies: [
-                "BriVLServer", "BriVLSearch", "BriVLTraining", "BriVL", "Imaging", "Tokenization", "ModelTestSupport",
+                "BriVLServer", "BriVLSearch", "BriVLInference", "BriVLTraining", "BriVL", "Imaging", "Tokenization",
+                "ModelTestSupport",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOEmbedded", package: "swift-nio"),

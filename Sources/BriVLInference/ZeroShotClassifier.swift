@@ -1,5 +1,6 @@
-import Torch
+import BriVL
 import Tokenization
+import Torch
 
 /// Zero-shot classification: every class is the mean text embedding of its prompts ("一张{}的照片" with the class
 /// name filled in), and an image belongs to the class whose embedding is most similar.
@@ -15,7 +16,7 @@ public struct ZeroShotClassifier {
         model: BriVLModel, tokenizer: BertTokenizer, classNames: [String], templates: [String], device: Device = .cpu
     ) throws {
         guard !templates.isEmpty, templates.allSatisfy({ $0.contains("{}") }) else {
-            throw ModelError.invalidInput("zero-shot classification needs templates containing {}")
+            throw InferenceError.invalidArgument("zero-shot classification needs templates containing {}")
         }
         try self.init(
             model: model, tokenizer: tokenizer, classNames: classNames,
@@ -30,23 +31,10 @@ public struct ZeroShotClassifier {
     ) throws {
         guard !classNames.isEmpty, classPrompts.count == classNames.count, classPrompts.allSatisfy({ !$0.isEmpty })
         else {
-            throw ModelError.invalidInput("zero-shot classification needs at least one prompt for each class")
+            throw InferenceError.invalidArgument("zero-shot classification needs at least one prompt for each class")
         }
-        let length = model.configuration.text.maxLength
-        var embeddings: [Tensor] = []
-        let wasTraining = model.training
-        model.eval()
-        defer { model.train(wasTraining) }
-        try withNoGrad {
-            for prompts in classPrompts {
-                let encoded = tokenizer.encodeBatch(prompts, maxLength: length)
-                let ids = try Tensor(encoded.ids, shape: encoded.shape).to(device: device)
-                let mask = try Tensor(encoded.attentionMask, shape: encoded.shape).to(device: device)
-                let text = try model.encodeText(tokenIDs: ids, attentionMask: mask)
-                embeddings.append(try Functional.normalize(text.mean(dimension: 0), dimension: 0))
-            }
-        }
-        classEmbeddings = try Tensor.stack(embeddings)
+        classEmbeddings = try TowerEmbedder(model: model, tokenizer: tokenizer, device: device)
+            .embedClasses(prompts: classPrompts)
         self.classNames = classNames
     }
 

@@ -1,4 +1,5 @@
 import BriVL
+import BriVLInference
 import Foundation
 import Imaging
 import Tokenization
@@ -39,10 +40,7 @@ public final class EmbeddingProbe {
         for prompt in prompts where prompt.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty {
             throw InterpretError.invalidArgument("a prompt is empty; give the concept as text, e.g. \"红色的连衣裙\"")
         }
-        let encoded = tokenizer.encodeBatch(prompts, maxLength: model.configuration.text.maxLength)
-        let ids = try Tensor(encoded.ids, shape: encoded.shape)
-        let mask = try Tensor(encoded.attentionMask, shape: encoded.shape)
-        return try withNoGrad { try model.encodeText(tokenIDs: ids, attentionMask: mask) }
+        return try TowerEmbedder(model: model, tokenizer: tokenizer).embedTexts(prompts)
     }
 
     /// Embeddings [N, D] and pooled unit activations [N, units] of images in [0, 1] at the model's size.
@@ -73,13 +71,10 @@ public final class EmbeddingProbe {
 /// statistics and never updates them, dropout is off) and no gradient recording for any parameter, both put back
 /// afterwards.
 public func withFrozenModel<R>(_ model: Module, _ body: () throws -> R) throws -> R {
-    let wasTraining = model.training
     let recorded = model.parameters().map { ($0, $0.requiresGrad) }
-    model.eval()
-    try model.freeze()
-    defer {
-        for (parameter, flag) in recorded { _ = try? parameter.requiringGrad(flag) }
-        model.train(wasTraining)
+    return try model.withEvaluationMode {
+        try model.freeze()
+        defer { for (parameter, flag) in recorded { _ = try? parameter.requiringGrad(flag) } }
+        return try body()
     }
-    return try body()
 }

@@ -1,3 +1,5 @@
+import BriVL
+import BriVLInference
 import Foundation
 import Torch
 
@@ -82,9 +84,8 @@ extension EmbeddingProbe {
 
     /// Gradient × input on each real token's word vector, for the cosine with a fixed image embedding.
     func tokenScores(text: String, imageEmbedding: Tensor, steps: Int) throws -> [PairSaliency.TokenScore] {
-        let encoded = tokenizer.encodeBatch([text], maxLength: model.configuration.text.maxLength)
-        let ids = try Tensor(encoded.ids, shape: encoded.shape)
-        let mask = try Tensor(encoded.attentionMask, shape: encoded.shape)
+        let input = try TextInput([text], for: model, tokenizer: tokenizer)
+        let (ids, mask, encoded) = (input.tokenIDs, input.attentionMask, input.encoding)
         let bert = model.textTower.bert
         let words = try withNoGrad {
             try Functional.embedding(ids, weight: bert.embeddings.wordEmbeddings.weight)

@@ -1,9 +1,11 @@
 import BriVL
 import BriVLData
+import BriVLInference
 import Foundation
 import Imaging
 import Tokenization
 import Torch
+import TorchNN
 
 /// Held-out pairs loaded once (evaluation preprocessing, first caption) and kept in memory, so every validation
 /// scores exactly the same pairs.
@@ -71,12 +73,10 @@ public struct EvaluationSet {
     }
 
     private func embedChunks(model: BriVLModel, chunk: Int, _ encode: (Int, Int) throws -> Tensor) throws -> Tensor {
-        let wasTraining = model.training
-        model.eval()
-        defer { model.train(wasTraining) }
-        return try withNoGrad {
-            let parts = try stride(from: 0, to: count, by: chunk).map { try encode($0, Swift.min(chunk, count - $0)) }
-            return try Tensor.cat(parts)
+        try model.withEvaluationMode {
+            try withNoGrad {
+                try Tensor.cat(stride(from: 0, to: count, by: chunk).map { try encode($0, Swift.min(chunk, count - $0)) })
+            }
         }
     }
 }
@@ -99,8 +99,7 @@ public struct ZeroShotSet {
         var labelsByKey: [String: Int] = [:]
         for path in try LoaderConfiguration.discoverShards(in: directory) {
             for sample in try ShardReader(path: path) {
-                guard let json = sample.files["json"],
-                    let record = try? JSONDecoder().decode(PairRecord.self, from: json),
+                guard let record = try? CaptionReader.record(of: sample).get(),
                     let label = record.metadata?["label"].flatMap(Int.init)
                 else { continue }
                 labelsByKey[sample.key] = label

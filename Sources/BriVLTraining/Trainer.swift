@@ -1,5 +1,6 @@
 import BriVL
 import BriVLData
+import BriVLInference
 import Foundation
 import Imaging
 import Tokenization
@@ -344,10 +345,8 @@ public final class Trainer {
         let embeddings = try set.embed(with: model)
         let recall = try RetrievalMetrics.measure(images: embeddings.images, texts: embeddings.texts)
         var record = ValidationRecord(
-            step: step, pairs: recall.pairs,
-            imageToTextRecall: Dictionary(uniqueKeysWithValues: recall.imageToText.map { ("\($0.key)", $0.value) }),
-            textToImageRecall: Dictionary(uniqueKeysWithValues: recall.textToImage.map { ("\($0.key)", $0.value) }),
-            meanRecall: recall.meanRecall)
+            step: step, pairs: recall.images, imageToTextRecall: recall.imageToText,
+            textToImageRecall: recall.textToImage, meanRecall: recall.meanRecall)
         if let zeroShotDirectory = data.zeroShotShards {
             if zeroShotSet == nil {
                 zeroShotSet = try ZeroShotSet.load(
@@ -379,10 +378,10 @@ public final class Trainer {
     public static func describe(_ record: ValidationRecord) -> String {
         func percent(_ value: Double?) -> String { String(format: "%.1f", (value ?? 0) * 100) }
         var text = "step \(record.step) validation on \(record.pairs) pairs: image→text R@1/5/10 "
-            + "\(percent(record.imageToTextRecall["1"]))/\(percent(record.imageToTextRecall["5"]))/"
-            + "\(percent(record.imageToTextRecall["10"])), text→image R@1/5/10 "
-            + "\(percent(record.textToImageRecall["1"]))/\(percent(record.textToImageRecall["5"]))/"
-            + "\(percent(record.textToImageRecall["10"]))"
+            + "\(percent(record.imageToTextRecall[1]))/\(percent(record.imageToTextRecall[5]))/"
+            + "\(percent(record.imageToTextRecall[10])), text→image R@1/5/10 "
+            + "\(percent(record.textToImageRecall[1]))/\(percent(record.textToImageRecall[5]))/"
+            + "\(percent(record.textToImageRecall[10]))"
         if let accuracy = record.zeroShotAccuracy {
             text += ", zero-shot top-1 \(percent(accuracy))% on \(record.zeroShotImages ?? 0) images"
         }

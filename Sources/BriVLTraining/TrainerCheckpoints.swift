@@ -1,5 +1,6 @@
 import BriVL
 import BriVLData
+import BriVLInference
 import Foundation
 import Torch
 import TorchNN

@@ -1,3 +1,4 @@
+import BriVLInference
 import Foundation
 
 /// Draws a run's curves — loss, temperature, validation recall — as one SVG file with three panels.
@@ -16,10 +17,10 @@ public enum TrainingPlot {
             [
                 Series(
                     title: "validation R@1 image→text",
-                    points: validations.map { (Double($0.step), $0.imageToTextRecall["1"] ?? 0) }, color: "#2ca02c"),
+                    points: validations.map { (Double($0.step), $0.imageToTextRecall[1] ?? 0) }, color: "#2ca02c"),
                 Series(
                     title: "validation R@1 text→image",
-                    points: validations.map { (Double($0.step), $0.textToImageRecall["1"] ?? 0) }, color: "#ff7f0e"),
+                    points: validations.map { (Double($0.step), $0.textToImageRecall[1] ?? 0) }, color: "#ff7f0e"),
                 Series(
                     title: "zero-shot top-1",
                     points: validations.compactMap { v in v.zeroShotAccuracy.map { (Double(v.step), $0) } },

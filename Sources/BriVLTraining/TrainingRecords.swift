@@ -1,3 +1,4 @@
+import BriVLInference
 import Foundation
 
 /// One line of `metrics.jsonl` for a training step.
@@ -44,8 +45,8 @@ public struct ValidationRecord: Codable, Sendable, Equatable {
     public var kind = "validation"
     public var step: Int
     public var pairs: Int
-    public var imageToTextRecall: [String: Double]
-    public var textToImageRecall: [String: Double]
+    public var imageToTextRecall: Recalls
+    public var textToImageRecall: Recalls
     public var meanRecall: Double
     /// Top-1 accuracy on the zero-shot split, when one is configured.
     public var zeroShotAccuracy: Double?

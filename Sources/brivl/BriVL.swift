@@ -1,5 +1,5 @@
 import ArgumentParser
-import BriVLTraining
+import BriVLInference
 import Foundation
 import Torch
 
@@ -55,7 +55,7 @@ extension EngineOptions {
         apply()
         let trained = try TrainedModel(path: path)
         FileHandle.standardError.write(
-            Data("model \(trained.model.configuration.name) from \(trained.checkpoint.path)\n".utf8))
+            Data("model \(trained.model.configuration.name) from \(trained.source.identity)\n".utf8))
         return trained
     }
 }

@@ -1,6 +1,7 @@
 import ArgumentParser
 import BriVLData
-import BriVLTraining
+import BriVLEvaluation
+import BriVLInference
 import Foundation
 
 extension BriVL {

@@ -1,5 +1,6 @@
 import BriVL
 import BriVLData
+import BriVLInference
 import Foundation
 import Testing
 import Torch
@@ -10,7 +11,7 @@ import Torch
 @Suite("Evaluations through a model", .serialized)
 struct ModelEvaluationTests {
     /// 48 squares of 6 colours, the colour classes, and an untrained model.
-    private func fixture() throws -> (root: String, images: LabelledImageSet, classes: ClassPrompts, embedder: BatchedEmbedder) {
+    private func fixture() throws -> (root: String, images: LabelledImageSet, classes: ClassPrompts, embedder: TowerEmbedder) {
         let root = try ClassificationFixtures.temporaryDirectory("model")
         try ClassificationFixtures.writeShards(to: "\(root)/shards", count: 48)
         try ClassificationFixtures.writeClassFile(to: "\(root)/classes.txt")
@@ -18,7 +19,7 @@ struct ModelEvaluationTests {
         let classes = try ClassPrompts.read(classFile: "\(root)/classes.txt", templates: templates)
         let images = try LabelledImageSet.load(path: "\(root)/shards", classes: classes, imageSize: 16)
         let (model, tokenizer) = try ClassificationFixtures.model()
-        return (root, images, classes, BatchedEmbedder(model: model, tokenizer: tokenizer, batchSize: 5))
+        return (root, images, classes, TowerEmbedder(model: model, tokenizer: tokenizer, batchSize: 5))
     }
 
     @Test("batches do not change embeddings; no graph is built; the model's mode is restored")

@@ -3,7 +3,7 @@ import Testing
 import Torch
 import TorchNN
 
-@testable import BriVLTraining
+@testable import BriVLInference
 
 @Suite("Checkpoint directory: writing, reading, retention")
 struct CheckpointDirectoryTests {
@@ -106,7 +106,7 @@ struct CheckpointDirectoryTests {
             for step in [600, 700, 800] { try keepAll.write(step: step, documents: ["run": runDocument(step: step)]) }
             #expect(try keepAll.checkpoints().map(\.step) == [400, 500, 600, 700, 800])
 
-            let invalid = #expect(throws: TrainingError.self) { _ = try CheckpointDirectory(root: root, keepLast: 0) }
+            let invalid = #expect(throws: InferenceError.self) { _ = try CheckpointDirectory(root: root, keepLast: 0) }
             #expect(invalid?.description.contains("at least 1") == true)
         }
     }

@@ -2,7 +2,7 @@ import Foundation
 import Testing
 import Torch
 
-@testable import BriVLTraining
+@testable import BriVLInference
 
 @Suite("Checkpoint directory: crashes, damage and bad input")
 struct CheckpointIntegrityTests {

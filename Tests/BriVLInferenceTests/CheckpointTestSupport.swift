@@ -2,7 +2,7 @@ import Foundation
 import Testing
 import Torch
 
-@testable import BriVLTraining
+@testable import BriVLInference
 
 // Helpers shared by the checkpoint tests: a scratch root, sample contents and file manipulation.
 
@@ -71,15 +71,15 @@ func entries(_ folder: String) throws -> [String] {
     try FileManager.default.contentsOfDirectory(atPath: folder).sorted()
 }
 
-/// Expects `body` to throw `TrainingError.checkpoint` and returns its message.
+/// Expects `body` to throw `InferenceError.checkpoint` and returns its message.
 func checkpointMessage(sourceLocation: SourceLocation = #_sourceLocation, _ body: () throws -> Void) -> String {
     do {
         try body()
-        Issue.record("expected TrainingError.checkpoint, nothing was thrown", sourceLocation: sourceLocation)
-    } catch TrainingError.checkpoint(let message) {
+        Issue.record("expected InferenceError.checkpoint, nothing was thrown", sourceLocation: sourceLocation)
+    } catch InferenceError.checkpoint(let message) {
         return message
     } catch {
-        Issue.record("expected TrainingError.checkpoint, got \(error)", sourceLocation: sourceLocation)
+        Issue.record("expected InferenceError.checkpoint, got \(error)", sourceLocation: sourceLocation)
     }
     return ""
 }

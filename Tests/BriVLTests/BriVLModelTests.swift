@@ -80,32 +80,3 @@ struct BriVLModelTests {
         #expect(throws: ModelError.self) { try tower.freezeBERT(keepingLastLayers: 4) }
     }
 }
-
-@Suite("Retrieval and zero-shot metrics")
-struct EvaluationMetricTests {
-    @Test("recall@k from a known score matrix, both directions; ties count against the match")
-    func knownRecall() throws {
-        // With identity image embeddings the scores are the text matrix transposed: scores = M with
-        // M = [[1, .5, .2], [0, .5, .6], [.9, .8, .1]].
-        // Rows (image→text): ranks 0, 1, 2.  Columns (text→image): ranks 0, 2 (a tie at .5 and .8), 2.
-        let images = try Tensor([1, 0, 0, 0, 1, 0, 0, 0, 1] as [Double], shape: [3, 3])
-        let texts = try Tensor([1, 0, 0.9, 0.5, 0.5, 0.8, 0.2, 0.6, 0.1] as [Double], shape: [3, 3])
-        let metrics = try RetrievalMetrics.measure(images: images, texts: texts, ks: [1, 2, 3])
-        #expect(metrics.imageToText == [1: 1.0 / 3, 2: 2.0 / 3, 3: 1])
-        #expect(metrics.textToImage == [1: 1.0 / 3, 2: 1.0 / 3, 3: 1])
-        #expect(metrics.pairs == 3)
-    }
-
-    @Test("a model that scores everything alike gets no credit, a perfect one gets full recall")
-    func degenerateAndPerfect() throws {
-        let same = try Tensor.ones([5, 4]) / 2
-        let flat = try RetrievalMetrics.measure(images: same, texts: same, ks: [1, 5])
-        #expect(flat.imageToText[1] == 0)
-        #expect(flat.imageToText[5] == 1)
-        var identity = [Float](repeating: 0, count: 25)
-        for i in 0..<5 { identity[i * 6] = 1 }
-        let eye = try Tensor(identity, shape: [5, 5])
-        let perfect = try RetrievalMetrics.measure(images: eye, texts: eye, ks: [1])
-        #expect(perfect.imageToText[1] == 1 && perfect.textToImage[1] == 1 && perfect.meanRecall == 1)
-    }
-}

@@ -1,4 +1,6 @@
 import BriVLData
+import BriVLEvaluation
+import BriVLInference
 import Foundation
 import Testing
 import Torch
@@ -17,10 +19,10 @@ struct TrainedModelTests {
         try trainer.run()
 
         let loaded = try TrainedModel(path: output)
-        #expect(loaded.checkpoint.step == 2)
+        #expect(loaded.checkpoint?.step == 2)
         let original = Dictionary(uniqueKeysWithValues: trainer.model.stateDict())
         for (key, tensor) in loaded.model.stateDict() { #expect(try tensor.equals(original[key]!), "\(key)") }
-        let viaFolder = try TrainedModel(path: loaded.checkpoint.path)
+        let viaFolder = try TrainedModel(path: try #require(loaded.checkpoint).path)
         #expect(viaFolder.checkpoint == loaded.checkpoint)
 
         // Two pairs from the validation shards, scored together and one by one.
@@ -41,6 +43,6 @@ struct TrainedModelTests {
             #expect(abs(try (image * text).sum().item() - Double(single)) < 1e-5)
             #expect((-1.0001...1.0001).contains(single))
         }
-        #expect(throws: TrainingError.self) { try TrainedModel(path: root) }
+        #expect(throws: InferenceError.self) { try TrainedModel(path: root) }
     }
 }

@@ -1,4 +1,5 @@
 import BriVL
+import BriVLInference
 import Foundation
 import Testing
 import Torch

@@ -32,7 +32,7 @@ public struct LabelledImageSet {
         path: String, classes: ClassPrompts, imageSize: Int, limit: Int = .max,
         progress: @escaping (Int) -> Void = { _ in }
     ) throws -> LabelledImageSet {
-        let pipeline = try ImagingSampleDecoder.evaluation(size: imageSize).pipeline
+        let pipeline = try ImagePipeline.evaluation(size: imageSize)
         var builder = Builder(pipeline: pipeline, limit: limit, progress: progress)
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {

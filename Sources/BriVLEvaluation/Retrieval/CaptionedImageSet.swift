@@ -1,4 +1,5 @@
 import BriVLData
+import BriVLInference
 import Foundation
 import Imaging
 import Torch
@@ -21,7 +22,7 @@ public struct CaptionedImageSet {
         directory: String, imageSize: Int, limit: Int = .max, captionsPerImage: Int? = nil,
         progress: (Int) -> Void = { _ in }
     ) throws -> CaptionedImageSet {
-        let pipeline = try ImagingSampleDecoder.evaluation(size: imageSize).pipeline
+        let pipeline = try ImagePipeline.evaluation(size: imageSize)
         let shards = try LoaderConfiguration.discoverShards(in: directory)
         var random = SeededRandom(seed: 0)
         var tensors: [Tensor] = []
@@ -36,9 +37,7 @@ public struct CaptionedImageSet {
                 let source = "\((shard as NSString).lastPathComponent):\(sample.key)"
                 do {
                     guard let image = sample.image else { throw DataError.invalidSample(key: sample.key, reason: "no image") }
-                    var texts = try PairRecord.decode(from: sample).texts.filter {
-                        !$0.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty
-                    }
+                    var texts = try PairRecord.decode(from: sample).captions
                     if let captionsPerImage { texts = Array(texts.prefix(captionsPerImage)) }
                     guard !texts.isEmpty else { throw DataError.invalidSample(key: sample.key, reason: "no caption") }
                     let tensor = try pipeline.tensor(decoding: image.data, using: &random)
@@ -60,14 +59,13 @@ public struct CaptionedImageSet {
     }
 }
 
-extension CaptionRetrievalMetrics {
+extension RetrievalMetrics {
     /// The report: recall at every k both ways and mean recall.
     public func report(model: String, dataset: String, settings: [String: String], skipped: [String]) -> EvaluationReport {
         var metrics = ["mean_recall": meanRecall]
-        for (k, value) in imageToText { metrics["image_to_text_r\(k)"] = value }
-        for (k, value) in textToImage { metrics["text_to_image_r\(k)"] = value }
-        let ks = imageToText.keys.sorted()
-        let percent = EvaluationReport.percent
+        for (k, value) in imageToText.values { metrics["image_to_text_r\(k)"] = value }
+        for (k, value) in textToImage.values { metrics["text_to_image_r\(k)"] = value }
+        let ks = imageToText.cutoffs
         return EvaluationReport(
             task: "retrieval", model: model, dataset: dataset, metrics: metrics,
             settings: settings.merging(["images": String(images), "captions": String(texts)]) { $1 },
@@ -75,11 +73,16 @@ extension CaptionRetrievalMetrics {
                 ReportTable(
                     title: "Retrieval recall (%)",
                     columns: ["images", "captions"] + ks.map { "I→T R@\($0)" } + ks.map { "T→I R@\($0)" } + ["mean recall"],
-                    rows: [
-                        [String(images), String(texts)] + ks.map { percent(imageToText[$0]!) }
-                            + ks.map { percent(textToImage[$0]!) } + [percent(meanRecall)]
-                    ])
+                    rows: [row(ks)])
             ],
             skipped: skipped)
+    }
+
+    /// The table's one row: sizes, recall at every cut-off both ways, mean recall.
+    private func row(_ ks: [Int]) -> [String] {
+        let percent = EvaluationReport.percent
+        let imageToTextCells: [String] = ks.map { percent(imageToText[$0] ?? 0) }
+        let textToImageCells: [String] = ks.map { percent(textToImage[$0] ?? 0) }
+        return [String(images), String(texts)] + imageToTextCells + textToImageCells + [percent(meanRecall)]
     }
 }

@@ -1,4 +1,5 @@
 import BriVL
+import BriVLInference
 import Torch
 
 /// Zero-shot text classification with the text tower alone: each text goes to the class whose description
@@ -12,7 +13,7 @@ public struct ZeroShotTextClassification {
 
     public init() {}
 
-    public func evaluate(texts: LabelledTexts, classes: ClassPrompts, with embedder: BatchedEmbedder) throws -> Result {
+    public func evaluate(texts: LabelledTexts, classes: ClassPrompts, with embedder: TowerEmbedder) throws -> Result {
         let classEmbeddings = try embedder.embedClasses(prompts: classes.prompts)
         let textEmbeddings = try embedder.embedTexts(texts.texts)
         let scores = try withNoGrad { try textEmbeddings.matmul(classEmbeddings.transposed()) }

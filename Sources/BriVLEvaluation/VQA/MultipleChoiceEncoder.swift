@@ -1,4 +1,5 @@
 import BriVL
+import BriVLInference
 import Foundation
 import Imaging
 import Tokenization
@@ -61,10 +62,7 @@ public struct MultipleChoiceEncoder {
                 padding.append(slot >= question.options.count)
             }
         }
-        let encoded = tokenizer.encodeBatch(texts, maxLength: model.configuration.text.maxLength)
-        let textEmbeddings = try model.encodeText(
-            tokenIDs: Tensor(encoded.ids, shape: encoded.shape),
-            attentionMask: Tensor(encoded.attentionMask, shape: encoded.shape))
+        let textEmbeddings = try model.encodeText(TextInput(texts, for: model, tokenizer: tokenizer))
         let optionEmbeddings = try textEmbeddings.indexSelect(dimension: 0, index: Tensor(slots))
             .reshaped([questions.count, width, textEmbeddings.size(1)])
         let hasPadding = padding.contains(true)

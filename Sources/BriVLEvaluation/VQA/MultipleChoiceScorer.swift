@@ -1,5 +1,6 @@
 import BriVL
 import Torch
+import TorchNN
 
 /// What the model chose for each question of a set, and its accuracy.
 public struct MultipleChoiceOutcome: Sendable, Equatable {
@@ -21,11 +22,15 @@ public struct MultipleChoiceScorer {
         self.batchSize = batchSize
     }
 
-    /// Scores every question without recording gradients, with the model in evaluation mode (it is left so).
+    /// Scores every question without recording gradients, with the model in evaluation mode (its modes are put back
+    /// afterwards).
     ///
     /// - Parameter progress: questions done, questions in all
     public func evaluate(_ dataset: VQADataset, progress: (Int, Int) -> Void = { _, _ in }) throws -> MultipleChoiceOutcome {
-        encoder.model.eval()
+        try encoder.model.withEvaluationMode { try score(dataset, progress: progress) }
+    }
+
+    private func score(_ dataset: VQADataset, progress: (Int, Int) -> Void) throws -> MultipleChoiceOutcome {
         let widest = dataset.questions.map(\.options.count).max() ?? 1
         let questionsPerBatch = Swift.max(1, batchSize / widest)
         let loss = MultipleChoiceLoss(scale: 1)

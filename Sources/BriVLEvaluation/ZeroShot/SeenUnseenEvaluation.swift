@@ -1,4 +1,5 @@
 import BriVL
+import BriVLInference
 import Foundation
 import Torch
 import TorchNN
@@ -51,10 +52,10 @@ public struct SeenUnseenEvaluation {
         }
     }
 
-    public let embedder: BatchedEmbedder
+    public let embedder: TowerEmbedder
     public var adaptation: Adaptation
 
-    public init(embedder: BatchedEmbedder, adaptation: Adaptation) {
+    public init(embedder: TowerEmbedder, adaptation: Adaptation) {
         self.embedder = embedder
         self.adaptation = adaptation
     }
@@ -70,29 +71,36 @@ public struct SeenUnseenEvaluation {
         let features = try embedder.imageFeatures(images.images)
         let original = try withNoGrad { try head.stateDict().map { ($0.key, try $0.tensor.clone()) } }
         let originalState = Dictionary(uniqueKeysWithValues: original)
-        let wasTraining = model.training
-        defer {
-            try? head.load(stateDict: originalState)
-            model.train(wasTraining)
+        defer { try? head.load(stateDict: originalState) }
+        return try model.withEvaluationMode {
+            try evaluate(
+                features: features, labels: images.labels, classCount: classes.count, classEmbeddings: classEmbeddings,
+                originalState: originalState, ratios: ratios, splitsPerRatio: splitsPerRatio, progress: progress)
         }
+    }
+
+    private func evaluate(
+        features: Tensor, labels: [Int], classCount: Int, classEmbeddings: Tensor, originalState: [String: Tensor],
+        ratios: [ClassSplit.Ratio], splitsPerRatio: Int, progress: (Int, Int) -> Void
+    ) throws -> [RatioResult] {
+        let head = embedder.model.imageTower.head
         let plans = try ratios.map {
-            ($0, try ClassSplit.draw(classes: classes.count, ratio: $0, count: splitsPerRatio, seed: adaptation.seed))
+            ($0, try ClassSplit.draw(classes: classCount, ratio: $0, count: splitsPerRatio, seed: adaptation.seed))
         }
         let total = plans.reduce(0) { $0 + $1.1.count }
         var done = 0
         return try plans.map { ratio, splits in
             let results = try splits.map { split -> SplitResult in
                 try head.load(stateDict: originalState)
-                model.eval()
-                let zeroShot = try accuracy(features: features, labels: images.labels, classEmbeddings: classEmbeddings, on: split.unseen)
+                let zeroShot = try accuracy(features: features, labels: labels, classEmbeddings: classEmbeddings, on: split.unseen)
                 var result = SplitResult(split: split, zeroShotAccuracy: zeroShot, adaptedAccuracy: zeroShot)
                 if !split.seen.isEmpty, adaptation.steps > 0 {
                     let losses = try adapt(
-                        features: features, labels: images.labels, classEmbeddings: classEmbeddings, seen: split.seen)
+                        features: features, labels: labels, classEmbeddings: classEmbeddings, seen: split.seen)
                     result.firstLoss = losses.first
                     result.lastLoss = losses.last
                     result.adaptedAccuracy = try accuracy(
-                        features: features, labels: images.labels, classEmbeddings: classEmbeddings, on: split.unseen)
+                        features: features, labels: labels, classEmbeddings: classEmbeddings, on: split.unseen)
                 }
                 done += 1
                 progress(done, total)

@@ -1,4 +1,5 @@
 import BriVL
+import BriVLInference
 import Foundation
 import Torch
 
@@ -12,9 +13,9 @@ public struct ZeroShotImageClassification {
         public var classes: ClassPrompts
     }
 
-    public let embedder: BatchedEmbedder
+    public let embedder: TowerEmbedder
 
-    public init(embedder: BatchedEmbedder) {
+    public init(embedder: TowerEmbedder) {
         self.embedder = embedder
     }
 

@@ -33,7 +33,7 @@ public struct Checkpoint: Sendable, Equatable {
         do {
             return try Safetensors.load(filePath)
         } catch {
-            throw TrainingError.checkpoint("\(filePath) does not load: \(error)")
+            throw InferenceError.checkpoint("\(filePath) does not load: \(error)")
         }
     }
 
@@ -44,7 +44,7 @@ public struct Checkpoint: Sendable, Equatable {
         do {
             return try JSONDecoder().decode(T.self, from: Data(contentsOf: URL(fileURLWithPath: filePath)))
         } catch {
-            throw TrainingError.checkpoint("\(filePath) does not decode as \(T.self): \(error)")
+            throw InferenceError.checkpoint("\(filePath) does not decode as \(T.self): \(error)")
         }
     }
 
@@ -56,7 +56,7 @@ public struct Checkpoint: Sendable, Equatable {
     private func verifiedFile(_ name: String, fileExtension: String, kind: String, listed: [String]) throws -> String {
         guard let file = manifest.file(named: name + fileExtension) else {
             let available = listed.isEmpty ? "none" : listed.joined(separator: ", ")
-            throw TrainingError.checkpoint("\(path) has no \(kind) named \(name) (it has: \(available))")
+            throw InferenceError.checkpoint("\(path) has no \(kind) named \(name) (it has: \(available))")
         }
         try verify(file)
         return (path as NSString).appendingPathComponent(file.name)
@@ -67,15 +67,15 @@ public struct Checkpoint: Sendable, Equatable {
         guard let attributes = try? FileManager.default.attributesOfItem(atPath: filePath),
             let size = (attributes[.size] as? NSNumber)?.intValue
         else {
-            throw TrainingError.checkpoint("\(filePath) is missing")
+            throw InferenceError.checkpoint("\(filePath) is missing")
         }
         guard size == file.bytes else {
             let what = size < file.bytes ? "truncated" : "longer than written"
-            throw TrainingError.checkpoint("\(filePath) is \(what): \(size) bytes, the manifest records \(file.bytes)")
+            throw InferenceError.checkpoint("\(filePath) is \(what): \(size) bytes, the manifest records \(file.bytes)")
         }
         let measured = try FileChecksum.measure(filePath)
         guard measured.bytes == file.bytes, measured.checksum == file.checksum else {
-            throw TrainingError.checkpoint(
+            throw InferenceError.checkpoint(
                 "\(filePath) is corrupt: checksum \(measured.checksum), the manifest records \(file.checksum)")
         }
     }

@@ -25,13 +25,13 @@ public struct CheckpointDirectory: Sendable {
 
     public init(root: String, keepLast: Int? = nil) throws {
         if let keepLast, keepLast < 1 {
-            throw TrainingError.invalidConfiguration(
+            throw InferenceError.invalidArgument(
                 "a checkpoint folder must keep at least 1 checkpoint, got \(keepLast)")
         }
         do {
             try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
         } catch {
-            throw TrainingError.checkpoint("cannot create the checkpoint folder \(root): \(error)")
+            throw InferenceError.checkpoint("cannot create the checkpoint folder \(root): \(error)")
         }
         self.root = root
         self.keepLast = keepLast
@@ -64,7 +64,7 @@ public struct CheckpointDirectory: Sendable {
         do {
             names = try FileManager.default.contentsOfDirectory(atPath: root)
         } catch {
-            throw TrainingError.checkpoint("cannot list the checkpoint folder \(root): \(error)")
+            throw InferenceError.checkpoint("cannot list the checkpoint folder \(root): \(error)")
         }
         return names.compactMap { name in Self.step(ofFolder: name).flatMap { try? checkpoint(step: $0) } }
             .sorted { $0.step < $1.step }
@@ -81,24 +81,24 @@ public struct CheckpointDirectory: Sendable {
         let folder = path(Self.folderName(step: step))
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: folder, isDirectory: &isDirectory), isDirectory.boolValue else {
-            throw TrainingError.checkpoint("no checkpoint of step \(step) in \(root)")
+            throw InferenceError.checkpoint("no checkpoint of step \(step) in \(root)")
         }
         let manifestPath = (folder as NSString).appendingPathComponent(CheckpointManifest.fileName)
         guard let data = FileManager.default.contents(atPath: manifestPath) else {
-            throw TrainingError.checkpoint("\(folder) is incomplete: it has no \(CheckpointManifest.fileName)")
+            throw InferenceError.checkpoint("\(folder) is incomplete: it has no \(CheckpointManifest.fileName)")
         }
         let manifest: CheckpointManifest
         do {
             manifest = try JSONDecoder().decode(CheckpointManifest.self, from: data)
         } catch {
-            throw TrainingError.checkpoint("\(manifestPath) is unreadable: \(error)")
+            throw InferenceError.checkpoint("\(manifestPath) is unreadable: \(error)")
         }
         guard manifest.format <= CheckpointManifest.currentFormat else {
-            throw TrainingError.checkpoint(
+            throw InferenceError.checkpoint(
                 "\(folder) has layout version \(manifest.format); this program reads up to \(CheckpointManifest.currentFormat)")
         }
         guard manifest.step == step else {
-            throw TrainingError.checkpoint("\(manifestPath) describes step \(manifest.step), not \(step)")
+            throw InferenceError.checkpoint("\(manifestPath) describes step \(manifest.step), not \(step)")
         }
         return Checkpoint(step: step, path: folder, manifest: manifest)
     }
@@ -116,7 +116,7 @@ public struct CheckpointDirectory: Sendable {
     public func write(
         step: Int, tensors: [String: [String: Tensor]] = [:], documents: [String: any Encodable] = [:]
     ) throws -> Checkpoint {
-        guard step >= 0 else { throw TrainingError.checkpoint("checkpoint steps are ≥ 0, got \(step)") }
+        guard step >= 0 else { throw InferenceError.checkpoint("checkpoint steps are ≥ 0, got \(step)") }
         for name in Array(tensors.keys) + Array(documents.keys) { try Self.checkName(name) }
         try removeScratchFolders()
 
@@ -125,15 +125,15 @@ public struct CheckpointDirectory: Sendable {
         do {
             try FileManager.default.createDirectory(atPath: temporary, withIntermediateDirectories: false)
         } catch {
-            throw TrainingError.checkpoint("cannot create \(temporary): \(error)")
+            throw InferenceError.checkpoint("cannot create \(temporary): \(error)")
         }
         do {
             try writeContents(into: temporary, step: step, tensors: tensors, documents: documents)
             try install(temporary, as: path(name))
         } catch {
             try? FileManager.default.removeItem(atPath: temporary)
-            if error is TrainingError { throw error }
-            throw TrainingError.checkpoint("cannot write checkpoint \(name) in \(root): \(error)")
+            if error is InferenceError { throw error }
+            throw InferenceError.checkpoint("cannot write checkpoint \(name) in \(root): \(error)")
         }
         try applyRetention(keeping: step)
         return try checkpoint(step: step)
@@ -144,7 +144,7 @@ public struct CheckpointDirectory: Sendable {
             $0.isASCII && (CharacterSet.alphanumerics.contains($0) || "._-".unicodeScalars.contains($0))
         }
         guard !name.isEmpty, allowed, !name.hasPrefix("."), name != "manifest" else {
-            throw TrainingError.checkpoint(
+            throw InferenceError.checkpoint(
                 "'\(name)' cannot name a checkpoint file: use letters, digits, '.', '_' and '-', not starting with '.', and not 'manifest'")
         }
     }
@@ -159,7 +159,7 @@ public struct CheckpointDirectory: Sendable {
             do {
                 try Safetensors.save(group, to: filePath(fileName))
             } catch {
-                throw TrainingError.checkpoint("cannot write tensor group \(name): \(error)")
+                throw InferenceError.checkpoint("cannot write tensor group \(name): \(error)")
             }
             fileNames.append(fileName)
         }
@@ -171,7 +171,7 @@ public struct CheckpointDirectory: Sendable {
             do {
                 data = try encoder.encode(document)
             } catch {
-                throw TrainingError.checkpoint("cannot encode document \(name): \(error)")
+                throw InferenceError.checkpoint("cannot encode document \(name): \(error)")
             }
             try DurableFiles.writeFile(data, to: filePath(fileName))
             fileNames.append(fileName)
@@ -195,7 +195,7 @@ public struct CheckpointDirectory: Sendable {
             return
         }
         guard isDirectory.boolValue else {
-            throw TrainingError.checkpoint("\(destination) exists and is not a folder")
+            throw InferenceError.checkpoint("\(destination) exists and is not a folder")
         }
         if usesAtomicExchange && DurableFiles.exchange(temporary, destination) {
             // The old checkpoint now sits under the temporary name.
@@ -231,7 +231,7 @@ public struct CheckpointDirectory: Sendable {
             do {
                 try FileManager.default.removeItem(atPath: path(name))
             } catch {
-                throw TrainingError.checkpoint("cannot remove the leftover \(path(name)): \(error)")
+                throw InferenceError.checkpoint("cannot remove the leftover \(path(name)): \(error)")
             }
         }
     }

@@ -1,4 +1,4 @@
-import BriVLData
+import ContentHashing
 import Foundation
 
 /// `manifest.json` of a checkpoint folder: every other file with its size and checksum.

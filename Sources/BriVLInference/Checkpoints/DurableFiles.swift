@@ -9,7 +9,7 @@ import Foundation
 /// File-system steps whose order and durability make a checkpoint appear all at once: write and flush files,
 /// flush folders (so the names in them survive a crash), and swap two folders in one step.
 enum DurableFiles {
-    static func failure(_ what: String, _ path: String) -> TrainingError {
+    static func failure(_ what: String, _ path: String) -> InferenceError {
         .checkpoint("\(what) \(path): \(String(cString: strerror(errno)))")
     }
 
@@ -42,7 +42,7 @@ enum DurableFiles {
 
     static func move(_ source: String, to destination: String) throws {
         guard rename(source, destination) == 0 else {
-            throw TrainingError.checkpoint(
+            throw InferenceError.checkpoint(
                 "cannot rename \(source) to \(destination): \(String(cString: strerror(errno)))")
         }
     }

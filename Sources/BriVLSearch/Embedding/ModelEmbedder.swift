@@ -1,6 +1,4 @@
-import BriVL
-import BriVLEvaluation
-import BriVLTraining
+import BriVLInference
 import Foundation
 import Imaging
 import Torch
@@ -16,7 +14,7 @@ public final class ModelEmbedder: SearchEmbedder, @unchecked Sendable {
     private let lock = NSLock()
 
     public var dimension: Int { trained.model.configuration.embeddingSize }
-    public var identity: String { "\(trained.model.configuration.name)@\(trained.checkpoint.path)" }
+    public var identity: String { "\(trained.model.configuration.name)@\(trained.source.identity)" }
 
     /// - Parameter maxPixels: images with more pixels are refused from their header (decompression bombs)
     public init(_ trained: TrainedModel, maxPixels: Int = DecodeOptions.defaultMaxPixels) {
@@ -38,9 +36,7 @@ public final class ModelEmbedder: SearchEmbedder, @unchecked Sendable {
             }
         }
         guard !decoded.isEmpty else { return results }
-        let vectors = try lock.withLock {
-            try withNoGrad { try trained.model.encodeImage(Tensor.stack(decoded.map(\.tensor))) }
-        }
+        let vectors = try lock.withLock { try trained.embedder(batchSize: decoded.count).embedImages(Tensor.stack(decoded.map(\.tensor))) }
         for (row, vector) in try Self.rows(vectors).enumerated() { results[decoded[row].index] = .vector(vector) }
         return results
     }
@@ -51,8 +47,7 @@ public final class ModelEmbedder: SearchEmbedder, @unchecked Sendable {
     }
 
     public func embedClasses(prompts: [[String]]) throws -> [[Float]] {
-        let embedder = BatchedEmbedder(model: trained.model, tokenizer: trained.tokenizer)
-        return try Self.rows(lock.withLock { try embedder.embedClasses(prompts: prompts) })
+        return try Self.rows(lock.withLock { try trained.embedder().embedClasses(prompts: prompts) })
     }
 
     /// [n, dim] → n arrays.

@@ -1,6 +1,6 @@
 import ArgumentParser
 import BriVLEvaluation
-import BriVLTraining
+import BriVLInference
 import Foundation
 
 /// Where the labelled images come from and how classes become prompts.
@@ -69,7 +69,7 @@ extension BriVL.Eval {
             let trained = try evaluation.loadModel()
             let classes = try data.resolveClasses()
             let images = try data.load(classes: classes, imageSize: trained.model.configuration.image.imageSize)
-            let embedder = BatchedEmbedder(model: trained.model, tokenizer: trained.tokenizer, batchSize: evaluation.batchSize)
+            let embedder = TowerEmbedder(model: trained.model, tokenizer: trained.tokenizer, batchSize: evaluation.batchSize)
             let result = try ZeroShotImageClassification(embedder: embedder).evaluate(images: images, classes: classes)
             let name = evaluation.name ?? "zero-shot"
             let picture = name + "-confusion.svg"
@@ -81,7 +81,7 @@ extension BriVL.Eval {
                 ).utf8
             ).write(to: URL(fileURLWithPath: (evaluation.output as NSString).appendingPathComponent(picture)))
             var report = result.report(
-                model: trained.checkpoint.path, dataset: data.images,
+                model: trained.source.identity, dataset: data.images,
                 settings: [
                     "prompts_per_class": String(classes.prompts.map(\.count).max() ?? 0), "language": data.language,
                 ],
@@ -135,14 +135,14 @@ extension BriVL.Eval {
             adaptation.steps = steps
             adaptation.learningRate = learningRate
             adaptation.seed = seed
-            let embedder = BatchedEmbedder(model: trained.model, tokenizer: trained.tokenizer, batchSize: evaluation.batchSize)
+            let embedder = TowerEmbedder(model: trained.model, tokenizer: trained.tokenizer, batchSize: evaluation.batchSize)
             let progress = ProgressBar("splits")
             let results = try SeenUnseenEvaluation(embedder: embedder, adaptation: adaptation).evaluate(
                 images: images, classes: classes, ratios: parsed, splitsPerRatio: splits,
                 progress: { progress.update($0, total: $1) })
             progress.finish(results.reduce(0) { $0 + $1.splits.count })
             var report = SeenUnseenEvaluation.report(
-                results, model: trained.checkpoint.path, dataset: data.images, classes: classes,
+                results, model: trained.source.identity, dataset: data.images, classes: classes,
                 settings: [
                     "splits": String(splits), "adaptation_steps": String(steps), "learning_rate": String(learningRate),
                     "seed": String(seed), "adapted": "image embedding head", "images": String(images.count),
@@ -183,7 +183,7 @@ extension BriVL.Eval {
             let trained = try evaluation.loadModel()
             let classes = try data.resolveClasses()
             let size = trained.model.configuration.image.imageSize
-            let embedder = BatchedEmbedder(model: trained.model, tokenizer: trained.tokenizer, batchSize: evaluation.batchSize)
+            let embedder = TowerEmbedder(model: trained.model, tokenizer: trained.tokenizer, batchSize: evaluation.batchSize)
             let shotCounts = try shots.split(separator: ",").map { part -> Int? in
                 if part == "all" { return nil }
                 guard let k = Int(part), k >= 1 else { throw ValidationError("--shots takes counts ≥ 1 and `all`, got \(part)") }
@@ -216,7 +216,7 @@ extension BriVL.Eval {
                 shots: shotCounts, trials: trials, progress: { progress.update($0, total: $1) })
             progress.finish(results.reduce(0) { $0 + $1.accuracies.count })
             var report = LinearProbeEvaluation.report(
-                results, model: trained.checkpoint.path, dataset: test.map { "\(data.images) → \($0)" } ?? data.images,
+                results, model: trained.source.identity, dataset: test.map { "\(data.images) → \($0)" } ?? data.images,
                 testImages: testSet.count, classes: classes.count,
                 settings: [
                     "features": "image embedding", "steps": String(steps), "learning_rate": String(learningRate),

@@ -1,6 +1,6 @@
 import ArgumentParser
 import BriVLEvaluation
-import BriVLTraining
+import BriVLInference
 import Foundation
 
 extension BriVL {

@@ -1,7 +1,7 @@
 import ArgumentParser
 import BriVL
 import BriVLEvaluation
-import BriVLTraining
+import BriVLInference
 import Foundation
 import Torch
 
@@ -38,18 +38,18 @@ extension BriVL.Eval {
             let task = ZeroShotTextClassification()
             let ours = try task.evaluate(
                 texts: data, classes: classList,
-                with: BatchedEmbedder(model: trained.model, tokenizer: trained.tokenizer, batchSize: evaluation.batchSize))
+                with: TowerEmbedder(model: trained.model, tokenizer: trained.tokenizer, batchSize: evaluation.batchSize))
             var baselineResult: ZeroShotTextClassification.Result?
             var baselineName: String?
             if baseline != "none" {
                 let (model, name) = try baselineModel(for: trained)
                 baselineResult = try task.evaluate(
                     texts: data, classes: classList,
-                    with: BatchedEmbedder(model: model, tokenizer: trained.tokenizer, batchSize: evaluation.batchSize))
+                    with: TowerEmbedder(model: model, tokenizer: trained.tokenizer, batchSize: evaluation.batchSize))
                 baselineName = name
             }
             let report = ZeroShotTextClassification.report(
-                model: ours, baseline: baselineResult, modelName: trained.checkpoint.path, baselineName: baselineName,
+                model: ours, baseline: baselineResult, modelName: trained.source.identity, baselineName: baselineName,
                 dataset: texts,
                 settings: ["language": language, "prompts_per_class": String(classList.prompts.map(\.count).max() ?? 0)])
             try evaluation.publish(report, defaultName: "text-classification")
@@ -62,7 +62,7 @@ extension BriVL.Eval {
                 guard other.tokenizer.vocabulary.count == trained.tokenizer.vocabulary.count else {
                     throw ValidationError("the baseline's vocabulary differs from the model's; texts would be tokenised differently")
                 }
-                return (other.model, other.checkpoint.path)
+                return (other.model, other.source.identity)
             }
             let (model, seed) = try BaselineModel.initialWeights(of: trained)
             return (model, "initial weights (seed \(seed)) of \(trained.model.configuration.name)")
@@ -96,12 +96,12 @@ extension BriVL.Eval {
                 directory: shards, imageSize: trained.model.configuration.image.imageSize, limit: limit,
                 captionsPerImage: captionsPerImage, progress: { progress.update($0) })
             progress.finish(set.keys.count, detail: set.skipped.isEmpty ? "" : "\(set.skipped.count) skipped")
-            let embedder = BatchedEmbedder(model: trained.model, tokenizer: trained.tokenizer, batchSize: evaluation.batchSize)
-            let metrics = try CaptionRetrievalMetrics.measure(
+            let embedder = TowerEmbedder(model: trained.model, tokenizer: trained.tokenizer, batchSize: evaluation.batchSize)
+            let metrics = try RetrievalMetrics.measure(
                 images: embedder.embedImages(set.images), texts: embedder.embedTexts(set.captions), owners: set.owners,
                 ks: cutoffs)
             let report = metrics.report(
-                model: trained.checkpoint.path, dataset: shards,
+                model: trained.source.identity, dataset: shards,
                 settings: ["captions_per_image": captionsPerImage.map(String.init) ?? "all"], skipped: set.skipped)
             try evaluation.publish(report, defaultName: "retrieval")
         }

@@ -1,6 +1,6 @@
 import ArgumentParser
 import BriVLEvaluation
-import BriVLTraining
+import BriVLInference
 import Foundation
 
 extension BriVL.Eval {
@@ -93,7 +93,7 @@ extension BriVL.Eval {
                     step == total ? progress.finish(step, detail: detail) : progress.update(step, total: total, detail: detail)
                 }
             }
-            let report = result.report(model: trained.checkpoint.path, dataset: test)
+            let report = result.report(model: trained.source.identity, dataset: test)
             try options.publish(report, defaultName: "vqa")
         }
     }

@@ -1,6 +1,6 @@
 import ArgumentParser
+import BriVLInference
 import BriVLInterpret
-import BriVLTraining
 import Foundation
 import Imaging
 import Torch

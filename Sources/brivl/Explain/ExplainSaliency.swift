@@ -1,6 +1,6 @@
 import ArgumentParser
 import BriVLInterpret
-import BriVLTraining
+import BriVLInference
 import Foundation
 
 extension BriVL.Explain {

@@ -1,4 +1,5 @@
 import ArgumentParser
+import BriVLInference
 import BriVLSearch
 import Foundation
 

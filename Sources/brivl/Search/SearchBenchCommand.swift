@@ -1,8 +1,8 @@
 import ArgumentParser
 import Benchmarks
+import BriVLInference
 import BriVLSearch
 import BriVLServer
-import BriVLTraining
 import Foundation
 import Hummingbird
 

@@ -1,5 +1,6 @@
 import ArgumentParser
 import BriVLEvaluation
+import BriVLInference
 import BriVLSearch
 import Foundation
 

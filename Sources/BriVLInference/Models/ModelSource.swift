@@ -1,0 +1,52 @@
+import BriVL
+import Foundation
+import Tokenization
+import Torch
+
+/// Where a model comes from: its configuration, its weights (keyed as ``BriVLModel``'s state dict) and the
+/// vocabulary of its tokenizer. A run's checkpoint is one; imported checkpoints of other projects are others.
+public protocol ModelSource {
+    /// Names these weights (a checkpoint folder, a file): an index built from another identity is rebuilt.
+    var identity: String { get }
+    func configuration() throws -> BriVLConfiguration
+    func weights() throws -> [String: Tensor]
+    func tokenizer() throws -> BertTokenizer
+}
+
+/// A checkpoint of a training run: `model.json` and `model.safetensors` of a `step-…` folder, and the run's
+/// `vocab.txt`.
+public struct RunCheckpoint: ModelSource {
+    public let checkpoint: Checkpoint
+    /// The run folder (the one holding `checkpoints/` and `vocab.txt`).
+    public let runDirectory: String
+
+    public var identity: String { checkpoint.path }
+
+    /// - Parameter path: a run folder (its latest checkpoint is used) or one `step-…` checkpoint folder inside it
+    public init(path: String) throws {
+        let checkpointsRoot = (path as NSString).appendingPathComponent("checkpoints")
+        if FileManager.default.fileExists(atPath: checkpointsRoot) {
+            guard let latest = try CheckpointDirectory(root: checkpointsRoot).latest() else {
+                throw InferenceError.checkpoint("\(path) holds no complete checkpoint yet")
+            }
+            checkpoint = latest
+            runDirectory = path
+        } else {
+            let root = (path as NSString).deletingLastPathComponent
+            guard let step = CheckpointDirectory.step(ofFolder: (path as NSString).lastPathComponent) else {
+                throw InferenceError.checkpoint("\(path) is neither a run folder nor a step-… checkpoint folder")
+            }
+            checkpoint = try CheckpointDirectory(root: root).checkpoint(step: step)
+            runDirectory = (root as NSString).deletingLastPathComponent
+        }
+    }
+
+    public func configuration() throws -> BriVLConfiguration { try checkpoint.document("model") }
+
+    public func weights() throws -> [String: Tensor] { try checkpoint.tensors("model") }
+
+    public func tokenizer() throws -> BertTokenizer {
+        let vocabularyPath = (runDirectory as NSString).appendingPathComponent("vocab.txt")
+        return try BertTokenizer(vocabulary: try Vocabulary(contentsOfFile: vocabularyPath), configuration: .chineseCLIP)
+    }
+}
