@@ -54,11 +54,17 @@ public final class CollectionIndexer {
     public let directory: IndexDirectory
     public let embedder: any SearchEmbedder
     public var options: IndexingOptions
+    /// Makes and opens the generations' vector stores.
+    public let stores: any VectorStoreFactory
 
-    public init(directory: IndexDirectory, embedder: any SearchEmbedder, options: IndexingOptions = .init()) {
+    public init(
+        directory: IndexDirectory, embedder: any SearchEmbedder, options: IndexingOptions = .init(),
+        stores: any VectorStoreFactory = FaissStoreFactory()
+    ) {
         self.directory = directory
         self.embedder = embedder
         self.options = options
+        self.stores = stores
     }
 
     /// Brings the index up to date with the images under `root`.
@@ -174,9 +180,9 @@ public final class CollectionIndexer {
         let total = try catalog.entries().count
         let kind = options.kind ?? IndexKind.automatic(count: total)
         let staleIDs = removedIDs + changedIDs
-        var store: FaissVectorStore? = nil
+        var store: (any PersistentVectorStore)? = nil
         if let previous, let previousManifest, reusable, previousManifest.kind == kind,
-            let loaded = try? FaissVectorStore(contentsOf: previous.vectorsPath, kind: kind, tuning: options.tuning),
+            let loaded = try? stores.openStore(at: previous.vectorsPath, kind: kind, tuning: options.tuning),
             staleIDs.isEmpty || loaded.supportsRemoval
         {
             try loaded.remove(ids: staleIDs)
@@ -184,7 +190,7 @@ public final class CollectionIndexer {
             store = loaded
         }
         let rebuilt = store == nil
-        if store == nil { store = try Self.build(kind: kind, from: catalog, dimension: embedder.dimension, tuning: options.tuning) }
+        if store == nil { store = try build(kind: kind, from: catalog, dimension: embedder.dimension, tuning: options.tuning) }
         guard let store, store.count == total else {
             throw SearchError.index(
                 path: generation.path, message: "the vector index holds \(store?.count ?? 0) vectors, the catalog \(total)")
@@ -206,12 +212,12 @@ public final class CollectionIndexer {
     }
 
     /// A fresh index of `kind` over every vector of the catalog (IVF trains on them first).
-    static func build(kind: IndexKind, from catalog: Catalog, dimension: Int, tuning: IndexKind.Tuning) throws
-        -> FaissVectorStore
+    func build(kind: IndexKind, from catalog: Catalog, dimension: Int, tuning: IndexKind.Tuning) throws
+        -> any PersistentVectorStore
     {
         let (ids, values) = try catalog.vectors(dimension: dimension)
-        let store = try FaissVectorStore(kind: kind, dimension: dimension, expectedCount: ids.count, tuning: tuning)
-        if kind == .ivf && !ids.isEmpty { try store.train(values) }
+        let store = try stores.makeStore(kind: kind, dimension: dimension, expectedCount: ids.count, tuning: tuning)
+        if !ids.isEmpty { try store.train(values) }
         try store.add(values, ids: ids)
         return store
     }

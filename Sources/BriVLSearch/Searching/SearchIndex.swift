@@ -38,16 +38,15 @@ public final class SearchIndex: Sendable {
     public var count: Int { entriesByID.count }
     public var root: String { manifest.root }
 
-    /// Loads the generation that `CURRENT` names.
-    public init(path: String, tuning: IndexKind.Tuning? = nil) throws {
+    /// Loads the generation that `CURRENT` names, its vectors through `stores`.
+    public init(path: String, tuning: IndexKind.Tuning? = nil, stores: any VectorStoreFactory = FaissStoreFactory()) throws {
         directory = IndexDirectory(path: path)
         guard let generation = try directory.current() else {
             throw SearchError.index(path: path, message: "no index here yet: run `brivl index` first")
         }
         self.generation = generation
         manifest = try generation.readManifest()
-        store = try FaissVectorStore(
-            contentsOf: generation.vectorsPath, kind: manifest.kind, tuning: tuning ?? manifest.tuning)
+        store = try stores.openStore(at: generation.vectorsPath, kind: manifest.kind, tuning: tuning ?? manifest.tuning)
         let entries = try Catalog(path: generation.catalogPath, readOnly: true).entries()
         entriesByID = Dictionary(uniqueKeysWithValues: entries.map { ($0.id, $0) })
         idsByPath = Dictionary(uniqueKeysWithValues: entries.map { ($0.path, $0.id) })
