@@ -109,8 +109,8 @@ extension BriVL {
                 """)
 
         @Option(
-            help: "Model preset: \(BriVLConfiguration.presetNames.joined(separator: ", ")); only vit-tiny has a peer equivalent.")
-        var config: String = "vit-tiny"
+            help: "Model preset: \(ModelPreset.allNames.joined(separator: ", ")); only vit-tiny has a peer equivalent.")
+        var config: ModelPreset = .vitTiny
 
         @Option(help: "Pairs per step.")
         var batch: Int = 64
@@ -140,10 +140,6 @@ extension BriVL {
         var worker = false
 
         func validate() throws {
-            guard BriVLConfiguration.presetNames.contains(config) else {
-                throw ValidationError(
-                    "unknown preset \(config); choose from \(BriVLConfiguration.presetNames.joined(separator: ", "))")
-            }
             for (name, value, minimum) in [
                 ("--batch", batch, 2), ("--iterations", iterations, 1), ("--warmup", warmup, 0),
                 ("--threads", threads, 1), ("--rounds", rounds, 1),
@@ -156,7 +152,7 @@ extension BriVL {
             let environment = ProcessInfo.processInfo.environment
             func nonEmpty(_ value: String?) -> String? { value.flatMap { $0.isEmpty ? nil : $0 } }
             let configuration = TrainBenchmark.Configuration(
-                preset: config, batch: batch, iterations: iterations, warmup: warmup, threads: threads,
+                preset: config.rawValue, batch: batch, iterations: iterations, warmup: warmup, threads: threads,
                 rounds: rounds, breakdown: breakdown,
                 peerVenv: nonEmpty(peerVenv) ?? nonEmpty(environment["BRIVL_PEER_VENV"]),
                 peerScript: nonEmpty(peerScript) ?? nonEmpty(environment["BRIVL_PEER_SCRIPT"]))
@@ -171,7 +167,7 @@ extension BriVL {
                 // The worker is this executable again, with the same settings.
                 let executable = Bundle.main.executablePath ?? CommandLine.arguments[0]
                 var arguments = [
-                    "bench", "train", "--worker", "--config", config, "--batch", "\(batch)", "--iterations",
+                    "bench", "train", "--worker", "--config", config.rawValue, "--batch", "\(batch)", "--iterations",
                     "\(iterations)", "--warmup", "\(warmup)", "--threads", "\(threads)",
                 ]
                 if breakdown { arguments.append("--breakdown") }
@@ -198,8 +194,8 @@ extension BriVL {
                 distributed loss runs the same global batch beside ours (benchmarks/peer_dist_bench.py).
                 """)
 
-        @Option(help: "Model preset: \(BriVLConfiguration.presetNames.joined(separator: ", ")).")
-        var config: String = "tiny"
+        @Option(help: "Model preset: \(ModelPreset.allNames.joined(separator: ", ")).")
+        var config: ModelPreset = .tiny
         @Option(help: "Pairs per step, over all ranks.") var batch: Int = 64
         @Option(help: "Timed steps per run; rank 0's median is reported.") var iterations: Int = 10
         @Option(help: "Untimed steps before them.") var warmup: Int = 3
@@ -214,9 +210,6 @@ extension BriVL {
         @Flag(help: .hidden) var worker = false
 
         func validate() throws {
-            guard BriVLConfiguration.presetNames.contains(config) else {
-                throw ValidationError("unknown preset \(config); choose from \(BriVLConfiguration.presetNames.joined(separator: ", "))")
-            }
             for (name, value, minimum) in [
                 ("--batch", batch, 1), ("--iterations", iterations, 1), ("--warmup", warmup, 0), ("--threads", threads, 1),
                 ("--rounds", rounds, 1),
@@ -232,7 +225,7 @@ extension BriVL {
             let environment = ProcessInfo.processInfo.environment
             func nonEmpty(_ value: String?) -> String? { value.flatMap { $0.isEmpty ? nil : $0 } }
             let configuration = DistributedBenchmark.Configuration(
-                preset: config, globalBatch: batch, iterations: iterations, warmup: warmup, threadsPerRank: threads,
+                preset: config.rawValue, globalBatch: batch, iterations: iterations, warmup: warmup, threadsPerRank: threads,
                 worldSizes: worldSizes.sorted(), rounds: rounds, shardOptimizerState: zero,
                 peerVenv: nonEmpty(peerVenv) ?? nonEmpty(environment["BRIVL_PEER_VENV"]),
                 peerScript: nonEmpty(peerScript) ?? nonEmpty(environment["BRIVL_PEER_SCRIPT"]))
@@ -243,7 +236,7 @@ extension BriVL {
                     return
                 }
                 var arguments = [
-                    "bench", "dist", "--worker", "--config", config, "--batch", "\(batch)", "--iterations", "\(iterations)",
+                    "bench", "dist", "--worker", "--config", config.rawValue, "--batch", "\(batch)", "--iterations", "\(iterations)",
                     "--warmup", "\(warmup)", "--threads", "\(threads)",
                 ]
                 if !zero { arguments.append("--no-zero") }

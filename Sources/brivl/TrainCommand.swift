@@ -31,11 +31,11 @@ extension BriVL {
         @Option(help: "A training.json to start from (default with --resume: the run folder's own).")
         var config: String?
 
-        @Option(help: "Model preset when no --config is given: \(BriVLConfiguration.presetNames.joined(separator: ", ")).")
-        var preset: String = "tiny"
+        @Option(help: "Model preset when no --config is given: \(ModelPreset.allNames.joined(separator: ", ")).")
+        var preset: ModelPreset = .tiny
 
         @Option(help: "Objective recipe: clip (in-batch loss), moco (BriVL's queues), brivl (moco + distillation).")
-        var recipe: String?
+        var recipe: Recipe?
 
         @Option(help: "Folder of training shards.")
         var train: String?
@@ -166,10 +166,10 @@ extension BriVL {
                     throw ValidationError("give --config, or --train and --vocabulary (and usually --validation)")
                 }
                 configuration = TrainingConfiguration(
-                    model: try BriVLConfiguration.preset(named: preset),
+                    model: preset.configuration,
                     data: .init(trainShards: train, vocabulary: vocabulary))
             }
-            if let recipe { configuration.objective = try Self.objective(named: recipe) }
+            if let recipe { configuration.objective = recipe.objective }
             if let train { configuration.data.trainShards = train }
             if let validation { configuration.data.validationShards = validation }
             if let zeroShot { configuration.data.zeroShotShards = zeroShot }
@@ -194,15 +194,6 @@ extension BriVL {
             if let checkpointEvery { configuration.run.checkpointEvery = checkpointEvery }
             if let workers { configuration.data.workerThreads = workers }
             return configuration
-        }
-
-        static func objective(named name: String) throws -> ObjectiveConfiguration {
-            switch name {
-            case "clip": return .clip
-            case "moco": return ObjectiveConfiguration(contrast: .momentum)
-            case "brivl": return .brivl
-            default: throw ValidationError("unknown recipe \(name): use clip, moco or brivl")
-            }
         }
     }
 }
@@ -242,3 +233,6 @@ final class InterruptFlag: @unchecked Sendable {
 
     var isSet: Bool { lock.withLock { set } }
 }
+
+extension ModelPreset: ExpressibleByArgument {}
+extension Recipe: ExpressibleByArgument {}

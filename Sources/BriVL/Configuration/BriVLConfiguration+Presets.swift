@@ -1,19 +1,10 @@
 extension BriVLConfiguration {
-    /// The named presets, smallest first.
-    public static let presetNames = ["tiny", "small", "base", "vit-tiny", "vit-b32"]
+    /// The names of the presets, smallest first (``ModelPreset``).
+    public static var presetNames: [String] { ModelPreset.allNames }
 
-    /// A preset by name (see ``presetNames``).
+    /// A preset by name (see ``ModelPreset``).
     public static func preset(named name: String) throws -> BriVLConfiguration {
-        switch name {
-        case "tiny": return .tiny
-        case "small": return .small
-        case "base": return .base
-        case "vit-tiny": return .vitTiny
-        case "vit-b32": return .vitB32
-        default:
-            throw ModelError.invalidConfiguration(
-                "unknown preset \"\(name)\"; the presets are \(presetNames.joined(separator: ", "))")
-        }
+        try ModelPreset(named: name).configuration
     }
 
     /// Trains in minutes on two CPU cores: 64-pixel images, a narrow ResNet with MGS pooling over grids
