@@ -79,4 +79,22 @@ struct BriVLModelTests {
         #expect(trainable.contains { $0.hasPrefix("head.") })
         #expect(throws: ModelError.self) { try tower.freezeBERT(keepingLastLayers: 4) }
     }
+
+    @Test("hidden_act reads Hugging Face's names and refuses others when the configuration is read")
+    func bertActivationNames() throws {
+        func decode(_ act: String) throws -> BertConfiguration {
+            let json = #"{"vocab_size": 10, "hidden_size": 8, "num_hidden_layers": 1, "num_attention_heads": 2, "#
+                + #""intermediate_size": 16, "hidden_act": "\#(act)", "max_position_embeddings": 16, "#
+                + #""type_vocab_size": 2, "layer_norm_eps": 1e-12, "hidden_dropout_prob": 0, "#
+                + #""attention_probs_dropout_prob": 0}"#
+            return try JSONDecoder().decode(BertConfiguration.self, from: Data(json.utf8))
+        }
+        #expect(try decode("gelu").hiddenActivation.function == .gelu)
+        #expect(try decode("gelu_new").hiddenActivation.function == .geluTanh)
+        #expect(try decode("gelu_pytorch_tanh").hiddenActivation == .geluPytorchTanh)
+        #expect(try decode("relu").hiddenActivation.function == .relu)
+        #expect(throws: DecodingError.self) { try decode("swish") }
+        let written = try JSONEncoder().encode(try decode("gelu_new"))
+        #expect(String(decoding: written, as: UTF8.self).contains(#""hidden_act":"gelu_new""#))
+    }
 }

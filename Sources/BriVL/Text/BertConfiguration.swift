@@ -1,4 +1,24 @@
 import Foundation
+import TorchNN
+
+/// The feed-forward activations of Hugging Face BERT configurations, by their `hidden_act` names.
+public enum BertActivation: String, Codable, Sendable, CaseIterable {
+    /// The exact GELU.
+    case gelu
+    /// The tanh approximation of GELU, under both of its names.
+    case geluNew = "gelu_new"
+    case geluPytorchTanh = "gelu_pytorch_tanh"
+    case relu
+
+    /// The layer function it names.
+    public var function: Activation {
+        switch self {
+        case .gelu: return .gelu
+        case .geluNew, .geluPytorchTanh: return .geluTanh
+        case .relu: return .relu
+        }
+    }
+}
 
 /// A BERT encoder's shape, read from (and written as) a Hugging Face `config.json`.
 public struct BertConfiguration: Codable, Sendable, Equatable {
@@ -7,8 +27,7 @@ public struct BertConfiguration: Codable, Sendable, Equatable {
     public var layerCount: Int
     public var headCount: Int
     public var intermediateSize: Int
-    /// "gelu" (exact) or "gelu_new"/"gelu_pytorch_tanh" (tanh approximation) or "relu".
-    public var hiddenActivation: String
+    public var hiddenActivation: BertActivation
     public var maxPositions: Int
     public var typeVocabularySize: Int
     public var layerNormEps: Double
@@ -31,7 +50,7 @@ public struct BertConfiguration: Codable, Sendable, Equatable {
 
     public init(
         vocabularySize: Int, hiddenSize: Int, layerCount: Int, headCount: Int, intermediateSize: Int,
-        hiddenActivation: String = "gelu", maxPositions: Int = 512, typeVocabularySize: Int = 2,
+        hiddenActivation: BertActivation = .gelu, maxPositions: Int = 512, typeVocabularySize: Int = 2,
         layerNormEps: Double = 1e-12, hiddenDropout: Double = 0.1, attentionDropout: Double = 0.1
     ) {
         self.vocabularySize = vocabularySize

@@ -178,13 +178,7 @@ public final class BertModel: Module {
             throw ModelError.invalidConfiguration(
                 "hidden size \(configuration.hiddenSize) is not divisible by \(configuration.headCount) heads")
         }
-        let activation: Activation
-        switch configuration.hiddenActivation {
-        case "gelu": activation = .gelu
-        case "gelu_new", "gelu_pytorch_tanh": activation = .geluTanh
-        case "relu": activation = .relu
-        default: throw ModelError.invalidConfiguration("unsupported hidden_act \(configuration.hiddenActivation)")
-        }
+        let activation = configuration.hiddenActivation.function
         embeddings = try BertEmbeddings(configuration, generator: generator)
         encoder = try BertEncoder(configuration, activation: activation, generator: generator)
         self.configuration = configuration
