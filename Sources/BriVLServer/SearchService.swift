@@ -1,21 +1,19 @@
 import BriVLSearch
 import Foundation
 
-/// What the routes serve: one loaded index generation, the batcher in front of the model, and the metrics.
+/// What the routes serve: one loaded index generation with its searcher, the batcher in front of the model, and the
+/// metrics.
 public final class SearchService: Sendable {
-    public let index: SearchIndex
+    public let searcher: Searcher
+    public var index: SearchIndex { searcher.index }
     public let batcher: EmbeddingBatcher
     public let metrics: ServerMetrics
     public let limits: ServerLimits
 
+    /// - Throws: when the index was built with vectors of another size than the model's (``Searcher``'s check)
     public init(index: SearchIndex, embedder: any SearchEmbedder, configuration: ServerConfiguration) throws {
-        guard index.manifest.dimension == embedder.dimension else {
-            throw SearchError.index(
-                path: index.directory.path,
-                message: "built with \(index.manifest.dimension)-d vectors, the model gives \(embedder.dimension)")
-        }
+        searcher = try Searcher(index: index, embedder: embedder)
         let metrics = ServerMetrics()
-        self.index = index
         self.metrics = metrics
         limits = configuration.limits
         batcher = EmbeddingBatcher(embedder: embedder, configuration: configuration.batching) { kind, size in
