@@ -16,9 +16,10 @@ budget="${3:-8}"
 vocabulary="${BRIVL_VOCABULARY:-$root/.cache/test-data/vocab.txt}"
 
 common=(--train "$corpus/train" --validation "$corpus/test" --zero-shot "$corpus/zero-shot"
-  --vocabulary "$vocabulary" --steps 3000 --warmup-steps 50 --lr 1e-3 --queue-size 1024
-  --distillation-warmup-steps 100 --validate-every 0 --validation-pairs 2000 --checkpoint-every 1000
+  --vocabulary "$vocabulary" --steps 3000 --warmup-steps 50 --lr 1e-3 --validate-every 0 --validation-pairs 2000 --checkpoint-every 1000
   --threads 2 --workers 1 --cpu-limit "$budget")
+# Settings of the momentum contrast, given to the moco and brivl runs only.
+momentum=(--queue-size 1024 --distillation-warmup-steps 100)
 
 train() {
   local name="$1"
@@ -29,15 +30,15 @@ train() {
 }
 
 train a-clip-vit --preset vit-tiny --recipe clip
-train b-moco-vit --preset vit-tiny --recipe moco
-train c-moco-mgs --preset tiny --recipe moco
-train d-brivl-mgs --preset tiny --recipe brivl
+train b-moco-vit --preset vit-tiny --recipe moco "${momentum[@]}"
+train c-moco-mgs --preset tiny --recipe moco "${momentum[@]}"
+train d-brivl-mgs --preset tiny --recipe brivl "${momentum[@]}"
 train e-clip-mgs --preset tiny --recipe clip
 # Why the MoCo rows trail: faster momentum towers, and the queue plus the batch's own keys as negatives.
-train f-brivl-mgs-m09 --preset tiny --recipe brivl --momentum 0.9
-train g-moco-mgs-m09 --preset tiny --recipe moco --momentum 0.9
-train h-brivl-mgs-batchneg --preset tiny --recipe brivl --batch-negatives
-train i-moco-mgs-batchneg --preset tiny --recipe moco --batch-negatives
+train f-brivl-mgs-m09 --preset tiny --recipe brivl --momentum 0.9 "${momentum[@]}"
+train g-moco-mgs-m09 --preset tiny --recipe moco --momentum 0.9 "${momentum[@]}"
+train h-brivl-mgs-batchneg --preset tiny --recipe brivl --batch-negatives "${momentum[@]}"
+train i-moco-mgs-batchneg --preset tiny --recipe moco --batch-negatives "${momentum[@]}"
 
 python3 - "$out" <<'PY'
 import json, os, sys

@@ -124,13 +124,7 @@ public struct DistributedBenchmark {
             try optimizer.zeroGrad()
             let output = try objective.accumulateGradients(
                 images: images, tokenIDs: tokenIDs, attentionMask: attentionMask, step: iteration, seed: 0)
-            if let sharded = optimizer as? ShardedAdamW {
-                try sharded.averageGradientsOfShare()
-                try sharded.clipGradientNorm(maxNorm: 1)
-            } else {
-                try synchroniser?.averageGradients(of: parameters)
-                try clipGradientNorm(parameters, maxNorm: 1)
-            }
+            _ = try optimizer.prepareGradients(of: parameters, averagingWith: synchroniser, maxNorm: 1)
             try optimizer.step()
             try withNoGrad { try model.logitScale.clampInPlace(min: 0, max: maximumLogScale) }
             let end = clock.now

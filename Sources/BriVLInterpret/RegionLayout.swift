@@ -21,12 +21,11 @@ public struct RegionLayout: Sendable, Equatable {
             (0..<side * side).map { Cell(grid: side, row: $0 / side, column: $0 % side) }
         }
         switch configuration.backbone {
-        case .vit:
-            guard let vit = configuration.vit else { throw InterpretError.unsupportedModel("a ViT tower without settings") }
-            cells = [nil] + grid(vit.imageSize / vit.patchSize)
-        case .resnet where configuration.pooling == .multiGridSplit:
-            cells = configuration.grids.flatMap(grid)
-        case .resnet:
+        case .vit(let vit):
+            cells = [nil] + grid(vit.gridSize)
+        case .resnet(_, _, .multiGridSplit(let grids, _)):
+            cells = grids.flatMap(grid)
+        case .resnet(_, _, .cells):
             guard let side = featureMapSide else {
                 throw InterpretError.unsupportedModel("a feature-map tower needs its map side to place its cells")
             }

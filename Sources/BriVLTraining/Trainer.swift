@@ -158,10 +158,8 @@ public final class Trainer {
     /// What every rank must hold identically: parameters and buffers of the trained modules and momentum towers,
     /// and the MoCo queues.
     var replicatedTensors: [Tensor] {
-        var tensors = objective.trainedModules.flatMap { $0.stateDict().map(\.tensor) }
-        if let towers = objective.momentumTowers { tensors += towers.stateDict().map(\.tensor) }
-        if let image = objective.imageQueue, let text = objective.textQueue { tensors += [image.keys, text.keys] }
-        return tensors
+        let tensors = objective.trainedModules.flatMap { $0.stateDict().map(\.tensor) }
+        return tensors + objective.contrast.replicatedTensors
     }
 
     // MARK: - Running
@@ -240,15 +238,7 @@ public final class Trainer {
         }
         let parameters = objective.trainedModules.flatMap { $0.trainableParameters() }
         let maxNorm = configuration.optimization.gradientClip ?? .infinity
-        let norm: Double
-        if let sharded = optimizer as? ShardedAdamW {
-            // ZeRO-1: each rank averages and clips only the range of the gradients it updates.
-            try sharded.averageGradientsOfShare()
-            norm = try sharded.clipGradientNorm(maxNorm: maxNorm)
-        } else {
-            try synchroniser?.averageGradients(of: parameters)
-            norm = try clipGradientNorm(parameters, maxNorm: maxNorm)
-        }
+        let norm = try optimizer.prepareGradients(of: parameters, averagingWith: synchroniser, maxNorm: maxNorm)
         try optimizer.step()
         let communication = parallelism.map { $0.group.takeCommunicationFigures() }
         // CLIP keeps the learnable temperature within bounds after each step.

@@ -55,16 +55,12 @@ extension Trainer {
         if let head = objective.maskedLanguageModelHead {
             tensors["mlm_head"] = Dictionary(uniqueKeysWithValues: head.stateDict())
         }
-        if let towers = objective.momentumTowers, let imageQueue = objective.imageQueue,
-            let textQueue = objective.textQueue
-        {
-            tensors["momentum"] = Dictionary(uniqueKeysWithValues: towers.stateDict())
-            tensors["queues"] = ["image_keys": imageQueue.keys, "text_keys": textQueue.keys]
-        }
+        let contrast = objective.contrast.checkpoint()
+        tensors.merge(contrast.tensors) { own, _ in own }
         tensors["optimizer"] = optimizerState.tensors
         let state = TrainerState(
-            step: step, loaderCursor: cursor, imageQueuePosition: objective.imageQueue?.position,
-            textQueuePosition: objective.textQueue?.position, optimizer: optimizerState.metadata,
+            step: step, loaderCursor: cursor, imageQueuePosition: contrast.queuePositions?.image,
+            textQueuePosition: contrast.queuePositions?.text, optimizer: optimizerState.metadata,
             worldSize: parallelism?.worldSize, rankData: parallelism?.rankData, rankCursors: rankCursors)
         let checkpoint = try checkpoints.write(
             step: step, tensors: tensors,
@@ -82,17 +78,7 @@ extension Trainer {
         let state: TrainerState = try checkpoint.document("state")
         try model.load(stateDict: try checkpoint.tensors("model"))
         if let head = objective.maskedLanguageModelHead { try head.load(stateDict: try checkpoint.tensors("mlm_head")) }
-        if let towers = objective.momentumTowers, let imageQueue = objective.imageQueue,
-            let textQueue = objective.textQueue
-        {
-            try towers.load(stateDict: try checkpoint.tensors("momentum"))
-            let queues = try checkpoint.tensors("queues")
-            guard let imageKeys = queues["image_keys"], let textKeys = queues["text_keys"],
-                let imagePosition = state.imageQueuePosition, let textPosition = state.textQueuePosition
-            else { throw TrainingError.checkpoint("\(checkpoint.path) lacks the MoCo queues this objective needs") }
-            try imageQueue.restore(keys: imageKeys, position: imagePosition)
-            try textQueue.restore(keys: textKeys, position: textPosition)
-        }
+        try restoreContrast(from: checkpoint, state: state)
         try optimizer.importState(
             OptimizerState(tensors: try checkpoint.tensors("optimizer"), metadata: state.optimizer),
             parameterKeys: optimizerParameterKeys)
@@ -104,6 +90,22 @@ extension Trainer {
         savedStep = state.step
         cursor = try resumedCursor(state)
         if isPrimary { onMessage?("resumed from \(checkpoint.path)") }
+    }
+
+    /// The momentum towers and queues, for a contrast that keeps them; the parts it needs must be there.
+    private func restoreContrast(from checkpoint: Checkpoint, state: TrainerState) throws {
+        var saved = ContrastCheckpoint()
+        for group in ["momentum", "queues"] where checkpoint.tensorGroups.contains(group) {
+            saved.tensors[group] = try checkpoint.tensors(group)
+        }
+        if let image = state.imageQueuePosition, let text = state.textQueuePosition {
+            saved.queuePositions = (image, text)
+        }
+        do {
+            try objective.contrast.restore(saved)
+        } catch let error as ModelError {
+            throw TrainingError.checkpoint("\(checkpoint.path): \(error)")
+        }
     }
 
     /// Where this rank's loader continues. Global batches (and single processes) share one cursor, valid for any

@@ -129,7 +129,7 @@ extension BriVL {
             FileHandle.standardError.write(
                 Data(
                     ("training \(resolved.model.name) (\(trainer.model.parameterCount.formatted()) parameters, "
-                        + "\(resolved.objective.contrast.rawValue) contrast) into \(output)"
+                        + "\(resolved.objective.contrast.name) contrast) into \(output)"
                         + (trainer.step > 0 ? ", resuming after step \(trainer.step)" : "") + "\n").utf8))
             let progress = ProgressBar("train", total: resolved.run.steps)
             let firstStep = trainer.step
@@ -178,11 +178,7 @@ extension BriVL {
             if let batchSize { configuration.data.batchSize = batchSize }
             if let learningRate { configuration.optimization.learningRate = learningRate }
             if let warmupSteps { configuration.optimization.warmupSteps = warmupSteps }
-            if let queueSize { configuration.objective.queueSize = queueSize }
-            if let momentum { configuration.objective.momentum = momentum }
-            if batchNegatives { configuration.objective.batchNegatives = true }
-            if let distillation { configuration.objective.distillation = distillation }
-            if let distillationWarmupSteps { configuration.objective.distillationWarmupSteps = distillationWarmupSteps }
+            try applyMomentumOptions(to: &configuration.objective)
             if let mlmWeight { configuration.objective.maskedLanguageModelWeight = mlmWeight }
             if let gradientCacheChunk { configuration.objective.gradientCacheChunk = gradientCacheChunk }
             if let frozenImageStages { configuration.optimization.frozenImageStages = frozenImageStages }
@@ -194,6 +190,27 @@ extension BriVL {
             if let checkpointEvery { configuration.run.checkpointEvery = checkpointEvery }
             if let workers { configuration.data.workerThreads = workers }
             return configuration
+        }
+
+        /// The MoCo options, which only a momentum contrast has.
+        private func applyMomentumOptions(to objective: inout ObjectiveConfiguration) throws {
+            let given = [
+                queueSize.map { _ in "--queue-size" }, momentum.map { _ in "--momentum" },
+                batchNegatives ? "--batch-negatives" : nil, distillation.map { _ in "--distillation" },
+                distillationWarmupSteps.map { _ in "--distillation-warmup-steps" },
+            ].compactMap { $0 }
+            guard !given.isEmpty else { return }
+            guard case .momentum(var settings) = objective.contrast else {
+                throw ValidationError(
+                    "\(given.joined(separator: ", ")) set the momentum contrast, which the in-batch objective does "
+                        + "not have; add --recipe moco or --recipe brivl")
+            }
+            if let queueSize { settings.queueSize = queueSize }
+            if let momentum { settings.momentum = momentum }
+            if batchNegatives { settings.batchNegatives = true }
+            if let distillation { settings.distillation = distillation }
+            if let distillationWarmupSteps { settings.distillationWarmupSteps = distillationWarmupSteps }
+            objective.contrast = .momentum(settings)
         }
     }
 }

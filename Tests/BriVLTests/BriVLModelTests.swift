@@ -51,7 +51,9 @@ struct BriVLModelTests {
     @Test("both backbones and both poolings build and embed unit vectors", arguments: ["cnn-mgs", "cnn-cells", "vit"])
     func towerKinds(kind: String) throws {
         var configuration = kind == "vit" ? ModelFixtures.vit : ModelFixtures.cnn
-        if kind == "cnn-cells" { configuration.image.pooling = .cells }
+        if kind == "cnn-cells", case .resnet(let resnet, let imageSize, _) = configuration.image.backbone {
+            configuration.image.backbone = .resnet(resnet, imageSize: imageSize, pooling: .cells)
+        }
         let model = try BriVLModel(configuration, generator: Generator(seed: 4))
         let batch = try ModelFixtures.batch(3, seed: 5)
         let embedding = try model.encodeImage(batch.images)

@@ -42,9 +42,10 @@ struct PretrainingObjectiveTests {
         "gradient cache: chunked gradients equal the whole batch's, for every recipe",
         arguments: [
             ObjectiveConfiguration(contrast: .inBatch),
-            ObjectiveConfiguration(contrast: .momentum, queueSize: 12),
+            ObjectiveConfiguration(contrast: .momentum(MomentumContrastConfiguration(queueSize: 12))),
             ObjectiveConfiguration(
-                contrast: .momentum, learnableTemperature: false, queueSize: 12, distillation: 0.4,
+                contrast: .momentum(
+                    MomentumContrastConfiguration(learnableTemperature: false, queueSize: 12, distillation: 0.4)),
                 maskedLanguageModelWeight: 0.5, maskingProbability: 0.3),
         ])
     func gradientCacheEquivalence(objective: ObjectiveConfiguration) throws {
@@ -119,9 +120,11 @@ struct PretrainingObjectiveTests {
     @Test("MoCo: momentum towers follow the model by EMA; each step enqueues that step's momentum keys")
     func momentumQueueMechanics() throws {
         let objective = try make(
-            ModelFixtures.vit, objective: ObjectiveConfiguration(contrast: .momentum, momentum: 0.9, queueSize: 8),
+            ModelFixtures.vit,
+            objective: ObjectiveConfiguration(contrast: .momentum(MomentumContrastConfiguration(momentum: 0.9, queueSize: 8))),
             batch: 4)
-        let towers = try #require(objective.momentumTowers)
+        let momentum = try #require(objective.momentumContrast)
+        let towers = momentum.towers
         let model = objective.model
         let key = "head.projection.layers.0.weight"
         let weight = try #require(model.imageTower.namedParameters().first { $0.key == key }?.tensor)
@@ -129,7 +132,7 @@ struct PretrainingObjectiveTests {
         try withNoGrad { try weight.addInPlace(1) }
 
         let batch = try ModelFixtures.batch(4, seed: 16, dtype: .float64)
-        let queueBefore = try objective.imageQueue!.keys.clone()
+        let queueBefore = try momentum.imageQueue.keys.clone()
         _ = try objective.accumulateGradients(
             images: batch.images, tokenIDs: batch.tokenIDs, attentionMask: batch.attentionMask, step: 0, seed: 2)
 
@@ -140,13 +143,13 @@ struct PretrainingObjectiveTests {
         #expect(!(momentumWeight.requiresGrad))
 
         // The first 4 rows now hold this batch's keys, from the updated momentum towers; the rest is untouched.
-        #expect(objective.imageQueue!.position == 4 && objective.textQueue!.position == 4)
+        #expect(momentum.imageQueue.position == 4 && momentum.textQueue.position == 4)
         let keys = try towers.keys(images: batch.images, tokenIDs: batch.tokenIDs, attentionMask: batch.attentionMask)
-        let written = try objective.imageQueue!.keys.narrowed(dimension: 0, start: 0, length: 4)
+        let written = try momentum.imageQueue.keys.narrowed(dimension: 0, start: 0, length: 4)
         #expect(try (written - keys.image).abs().max().item() < 1e-12)
-        let untouched = try objective.imageQueue!.keys.narrowed(dimension: 0, start: 4, length: 4)
+        let untouched = try momentum.imageQueue.keys.narrowed(dimension: 0, start: 4, length: 4)
         #expect(try untouched.equals(queueBefore.narrowed(dimension: 0, start: 4, length: 4)))
-        let textWritten = try objective.textQueue!.keys.narrowed(dimension: 0, start: 0, length: 4)
+        let textWritten = try momentum.textQueue.keys.narrowed(dimension: 0, start: 0, length: 4)
         #expect(try (textWritten - keys.text).abs().max().item() < 1e-12)
 
         // Two more steps wrap the queue around to position 4 again.
@@ -155,18 +158,24 @@ struct PretrainingObjectiveTests {
             _ = try objective.accumulateGradients(
                 images: next.images, tokenIDs: next.tokenIDs, attentionMask: next.attentionMask, step: 1, seed: seed)
         }
-        #expect(objective.imageQueue!.position == 4)
+        #expect(momentum.imageQueue.position == 4)
     }
 
     @Test("a queue size that the batch does not divide, or distillation without MoCo, is refused")
     func invalidObjectives() throws {
         #expect(throws: ModelError.self) {
-            try ObjectiveConfiguration(contrast: .momentum, queueSize: 10).validate(batchSize: 4)
+            try ObjectiveConfiguration(contrast: .momentum(MomentumContrastConfiguration(queueSize: 10)))
+                .validate(batchSize: 4)
         }
+        // Distillation cannot be set on the in-batch contrast in code; a file that asks for it is refused.
+        let inBatchWithDistillation = Data(
+            #"{"contrast": "in_batch", "distillation": 0.4, "masked_language_model_weight": 0, "masking_probability": 0.15}"#
+                .utf8)
         #expect(throws: ModelError.self) {
-            try ObjectiveConfiguration(contrast: .inBatch, distillation: 0.4).validate(batchSize: 4)
+            try JSONDecoder().decode(ObjectiveConfiguration.self, from: inBatchWithDistillation)
         }
-        let ramp = ObjectiveConfiguration(distillation: 0.4, distillationWarmupSteps: 100)
+        let ramp = ObjectiveConfiguration(
+            contrast: .momentum(MomentumContrastConfiguration(distillation: 0.4, distillationWarmupSteps: 100)))
         #expect(ramp.distillationWeight(atStep: 0) == 0)
         #expect(abs(ramp.distillationWeight(atStep: 50) - 0.2) < 1e-12)
         #expect(ramp.distillationWeight(atStep: 500) == 0.4)

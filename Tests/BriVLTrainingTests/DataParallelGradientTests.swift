@@ -39,7 +39,7 @@ struct DataParallelGradientTests {
 
     static let objectives: [(String, ObjectiveConfiguration)] = [
         ("in-batch", .clip),
-        ("MoCo + distillation", ObjectiveConfiguration(contrast: .momentum, queueSize: 16, distillation: 0.4)),
+        ("MoCo + distillation", ObjectiveConfiguration(contrast: .momentum(MomentumContrastConfiguration(queueSize: 16, distillation: 0.4)))),
     ]
 
     @Test(
@@ -70,7 +70,7 @@ struct DataParallelGradientTests {
                 return try gradient.to(dtype: .float64).reshaped([-1]).toArray(Double.self)
             }
             // The queues must end the step identical on every rank: they hold the gathered global keys.
-            if let queue = objective.imageQueue { #expect(queue.position == Self.batch % 16) }
+            if let queue = objective.momentumContrast?.imageQueue { #expect(queue.position == Self.batch % 16) }
             return (output.loss, gradients)
         }
         let scale = expected.gradients.map(abs).max() ?? 1

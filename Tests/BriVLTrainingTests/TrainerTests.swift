@@ -18,7 +18,7 @@ struct TrainerTests {
         #expect(text.contains("\"train_shards\"") && text.contains("\"queue_size\"") && text.contains("\"checkpoint_every\""))
         #expect(try JSONDecoder().decode(TrainingConfiguration.self, from: json) == configuration)
         var bad = configuration
-        bad.objective.queueSize = 10
+        bad.objective.contrast = .momentum(MomentumContrastConfiguration(queueSize: 10))
         #expect(throws: TrainingError.self) { try bad.validate() }
         bad = configuration
         bad.data.cropScale = [0.9]

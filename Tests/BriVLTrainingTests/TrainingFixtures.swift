@@ -73,7 +73,8 @@ enum TrainingFixtures {
         return TrainingConfiguration(
             model: model(dropout: dropout),
             objective: ObjectiveConfiguration(
-                contrast: .momentum, queueSize: 16, distillation: 0.4, distillationWarmupSteps: 4,
+                contrast: .momentum(
+                    MomentumContrastConfiguration(queueSize: 16, distillation: 0.4, distillationWarmupSteps: 4)),
                 maskedLanguageModelWeight: 0.5),
             data: .init(
                 trainShards: train, validationShards: validation, vocabulary: vocabulary, batchSize: 4,

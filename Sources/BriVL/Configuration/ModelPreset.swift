@@ -38,7 +38,7 @@ public enum Recipe: String, CaseIterable, Codable, Sendable {
     public var objective: ObjectiveConfiguration {
         switch self {
         case .clip: return .clip
-        case .moco: return ObjectiveConfiguration(contrast: .momentum)
+        case .moco: return .moco
         case .brivl: return .brivl
         }
     }

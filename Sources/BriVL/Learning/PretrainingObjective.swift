@@ -31,11 +31,9 @@ public struct MaskingVocabulary: Sendable {
     }
 }
 
-/// One batch's pretraining objective: contrastive loss (in-batch or MoCo with queues and optional distillation)
-/// plus optional MLM, with gradients left on the parameters for the optimizer.
+/// One batch's pretraining objective: a contrastive loss (``InBatchContrast`` or ``MomentumContrast``) plus
+/// optional MLM, with gradients left on the parameters for the optimizer.
 ///
-/// MoCo's order is kept: the momentum towers first follow the trained towers (EMA), then encode the batch's keys;
-/// after the backward pass the keys are enqueued, so a batch never meets its own keys among the negatives.
 /// With ``ObjectiveConfiguration/gradientCacheChunk`` set, the towers see the batch in chunks (see
 /// ``GradientCache``) and the parameter gradients equal those of the whole batch at once.
 ///
@@ -48,13 +46,10 @@ public struct MaskingVocabulary: Sendable {
 public final class PretrainingObjective {
     public let configuration: ObjectiveConfiguration
     public let model: BriVLModel
-    public let momentumTowers: MomentumTowers?
-    public let imageQueue: KeyQueue?
-    public let textQueue: KeyQueue?
+    /// The contrastive loss and the state it keeps between steps.
+    public let contrast: any ContrastiveObjective
     public let maskedLanguageModelHead: MaskedLanguageModelHead?
     let masking: MaskingVocabulary?
-    let inBatchLoss: InBatchContrastiveLoss
-    let momentumLoss: MomentumContrastiveLoss
     /// The data-parallel group this objective's batches are slices for; nil or one rank: the batch is global.
     public var processGroup: ProcessGroup?
 
@@ -65,21 +60,11 @@ public final class PretrainingObjective {
         try configuration.validate(batchSize: batchSize)
         self.configuration = configuration
         self.model = model
-        let dimension = model.configuration.embeddingSize
-        if configuration.contrast == .momentum {
-            momentumTowers = try MomentumTowers(copying: model)
-            // Queues live with the model: same device, same precision.
-            let (device, dtype) = (model.logitScale.device, model.logitScale.dtype)
-            func queue() throws -> KeyQueue {
-                let fresh = try KeyQueue(capacity: configuration.queueSize, dimension: dimension, generator: generator)
-                return try KeyQueue(keys: fresh.keys.to(device: device, dtype: dtype), position: 0)
-            }
-            imageQueue = try queue()
-            textQueue = try queue()
-        } else {
-            momentumTowers = nil
-            imageQueue = nil
-            textQueue = nil
+        switch configuration.contrast {
+        case .inBatch:
+            contrast = InBatchContrast(model: model)
+        case .momentum(let settings):
+            contrast = try MomentumContrast(model: model, settings: settings, generator: generator)
         }
         if configuration.maskedLanguageModelWeight > 0 {
             guard let masking else {
@@ -99,11 +84,10 @@ public final class PretrainingObjective {
             maskedLanguageModelHead = nil
         }
         self.masking = masking
-        inBatchLoss = InBatchContrastiveLoss(maximumScale: model.configuration.maximumLogitScale)
-        momentumLoss = try MomentumContrastiveLoss(
-            temperature: configuration.fixedTemperature, maximumScale: model.configuration.maximumLogitScale,
-            batchNegatives: configuration.batchNegatives)
     }
+
+    /// The momentum contrast, when the objective uses it.
+    public var momentumContrast: MomentumContrast? { contrast as? MomentumContrast }
 
     /// The modules whose parameters the optimizer updates (the model, and the MLM head when MLM is on).
     public var trainedModules: [Module] { [model] + (maskedLanguageModelHead.map { [$0] } ?? []) }
@@ -120,100 +104,86 @@ public final class PretrainingObjective {
             throw ModelError.invalidInput(
                 "images \(images.shape), token ids \(tokenIDs.shape) and mask \(attentionMask.shape) disagree")
         }
-        let alpha = configuration.distillationWeight(atStep: step)
-        var keys: (image: Tensor, text: Tensor)?
         let group = processGroup.flatMap { $0.worldSize > 1 ? $0 : nil }
-        if let momentumTowers {
-            try momentumTowers.update(from: model, momentum: configuration.momentum)
-            keys = try encodeKeys(momentumTowers, images: images, tokenIDs: tokenIDs, attentionMask: attentionMask)
-            if let group, let local = keys { keys = (try group.allGather(local.image), try group.allGather(local.text)) }
-        }
+        let stepContrast = try contrast.prepare(
+            ContrastBatch(
+                images: images, tokenIDs: tokenIDs, attentionMask: attentionMask,
+                chunkSize: configuration.gradientCacheChunk, group: group),
+            step: step)
         // Each rank masks its own rows; rank 0 draws what a single process would.
         let maskSeed = group.map { seed ^ (UInt64($0.rank) &* 0x9E37_79B9_7F4A_7C15) } ?? seed
         let masked = try drawMasks(tokenIDs: tokenIDs, attentionMask: attentionMask, seed: maskSeed)
 
-        let contrastive: ContrastiveLossOutput
-        var mlmLoss: Double?
+        let pass: (contrastive: ContrastiveLossOutput, maskedLanguageModel: Double?)
         if group != nil || (configuration.gradientCacheChunk.map { $0 < batch } ?? false) {
-            let cache = GradientCache(
-                chunkSize: Swift.min(configuration.gradientCacheChunk ?? batch, batch),
-                embeddingGradientScale: Double(group?.worldSize ?? 1))
-            var result: ContrastiveLossOutput?
-            let mlm = try cache.accumulate(
-                batchSize: batch,
-                encoders: [
-                    { range, _ in (try self.model.encodeImage(images.rows(range)), nil) },
-                    { range, extras in
-                        let embedding = try self.model.encodeText(
-                            tokenIDs: tokenIDs.rows(range), attentionMask: attentionMask.rows(range))
-                        guard extras, let masked else { return (embedding, nil) }
-                        let extra = try self.maskedLanguageModelLoss(masked, rows: range)
-                        return (embedding, try extra * self.configuration.maskedLanguageModelWeight)
-                    },
-                ],
-                buffersOf: [model],
-                loss: { local in
-                    let embeddings = try group.map { group in try local.map { try group.gatherKeepingLocalGraph($0) } } ?? local
-                    let output = try self.contrastiveLoss(image: embeddings[0], text: embeddings[1], keys: keys, alpha: alpha)
-                    result = output
-                    return output.loss
-                })
-            contrastive = result!
-            if masked != nil { mlmLoss = mlm / configuration.maskedLanguageModelWeight }
+            pass = try chunkedPass(
+                images: images, tokenIDs: tokenIDs, attentionMask: attentionMask, masked: masked, group: group,
+                contrast: stepContrast)
         } else {
-            let image = try model.encodeImage(images)
-            let text = try model.encodeText(tokenIDs: tokenIDs, attentionMask: attentionMask)
-            contrastive = try contrastiveLoss(image: image, text: text, keys: keys, alpha: alpha)
-            var total = contrastive.loss
-            if let masked {
-                let loss = try maskedLanguageModelLoss(masked, rows: 0..<batch)
-                mlmLoss = try loss.item()
-                total = try total + loss * configuration.maskedLanguageModelWeight
-            }
-            try total.backward()
+            pass = try wholeBatchPass(
+                images: images, tokenIDs: tokenIDs, attentionMask: attentionMask, masked: masked, contrast: stepContrast)
         }
-        if let keys {
-            try imageQueue!.enqueue(keys.image)
-            try textQueue!.enqueue(keys.text)
-        }
+        try stepContrast.complete()
+        let contrastive = pass.contrastive
         let contrastiveValue = try contrastive.loss.item() as Double
         return ObjectiveMetrics(
-            loss: contrastiveValue + (mlmLoss ?? 0) * configuration.maskedLanguageModelWeight,
+            loss: contrastiveValue + (pass.maskedLanguageModel ?? 0) * configuration.maskedLanguageModelWeight,
             contrastive: contrastiveValue, imageToText: try contrastive.imageToText.item(),
-            textToImage: try contrastive.textToImage.item(), maskedLanguageModel: mlmLoss,
-            logitScale: contrastive.scale, distillation: alpha)
+            textToImage: try contrastive.textToImage.item(), maskedLanguageModel: pass.maskedLanguageModel,
+            logitScale: contrastive.scale, distillation: stepContrast.distillation)
     }
 
     // MARK: - Parts
 
-    private func contrastiveLoss(image: Tensor, text: Tensor, keys: (image: Tensor, text: Tensor)?, alpha: Double)
-        throws -> ContrastiveLossOutput
-    {
-        guard let keys, let imageQueue, let textQueue else {
-            return try inBatchLoss(image: image, text: text, logScale: model.logitScale)
+    /// Forward and backward over the whole batch at once.
+    private func wholeBatchPass(
+        images: Tensor, tokenIDs: Tensor, attentionMask: Tensor, masked: MaskedTokens?, contrast: StepContrast
+    ) throws -> (contrastive: ContrastiveLossOutput, maskedLanguageModel: Double?) {
+        let image = try model.encodeImage(images)
+        let text = try model.encodeText(tokenIDs: tokenIDs, attentionMask: attentionMask)
+        let contrastive = try contrast(image: image, text: text)
+        var total = contrastive.loss
+        var mlmLoss: Double?
+        if let masked {
+            let loss = try maskedLanguageModelLoss(masked, rows: 0..<images.size(0))
+            mlmLoss = try loss.item()
+            total = try total + loss * configuration.maskedLanguageModelWeight
         }
-        // The queues change in place after the backward pass; the graph keeps copies of what it used.
-        return try momentumLoss(
-            imageQueries: image, textQueries: text, imageKeys: keys.image, textKeys: keys.text,
-            imageQueue: imageQueue.keys.clone(), textQueue: textQueue.keys.clone(),
-            logScale: configuration.learnableTemperature ? model.logitScale : nil, distillation: alpha)
+        try total.backward()
+        return (contrastive, mlmLoss)
     }
 
-    private func encodeKeys(_ towers: MomentumTowers, images: Tensor, tokenIDs: Tensor, attentionMask: Tensor) throws
-        -> (image: Tensor, text: Tensor)
-    {
-        guard let chunk = configuration.gradientCacheChunk, chunk < images.size(0) else {
-            return try towers.keys(images: images, tokenIDs: tokenIDs, attentionMask: attentionMask)
-        }
-        var imageKeys: [Tensor] = []
-        var textKeys: [Tensor] = []
-        for range in GradientCache.chunks(of: images.size(0), size: chunk) {
-            let keys = try towers.keys(
-                images: images.rows(range), tokenIDs: tokenIDs.rows(range), attentionMask: attentionMask.rows(range))
-            imageKeys.append(keys.image)
-            textKeys.append(keys.text)
-        }
-        return (try Tensor.cat(imageKeys), try Tensor.cat(textKeys))
+    /// Forward and backward chunk by chunk through a gradient cache, over the global batch of a data-parallel job.
+    private func chunkedPass(
+        images: Tensor, tokenIDs: Tensor, attentionMask: Tensor, masked: MaskedTokens?, group: ProcessGroup?,
+        contrast: StepContrast
+    ) throws -> (contrastive: ContrastiveLossOutput, maskedLanguageModel: Double?) {
+        let batch = images.size(0)
+        let cache = GradientCache(
+            chunkSize: Swift.min(configuration.gradientCacheChunk ?? batch, batch),
+            embeddingGradientScale: Double(group?.worldSize ?? 1))
+        var contrastive: ContrastiveLossOutput?
+        let mlm = try cache.accumulate(
+            batchSize: batch,
+            encoders: [
+                { range, _ in (try self.model.encodeImage(images.rows(range)), nil) },
+                { range, extras in
+                    let embedding = try self.model.encodeText(
+                        tokenIDs: tokenIDs.rows(range), attentionMask: attentionMask.rows(range))
+                    guard extras, let masked else { return (embedding, nil) }
+                    let extra = try self.maskedLanguageModelLoss(masked, rows: range)
+                    return (embedding, try extra * self.configuration.maskedLanguageModelWeight)
+                },
+            ],
+            buffersOf: [model],
+            loss: { local in
+                let embeddings = try group.map { group in try local.map { try group.gatherKeepingLocalGraph($0) } } ?? local
+                let output = try contrast(image: embeddings[0], text: embeddings[1])
+                contrastive = output
+                return output.loss
+            })
+        guard let contrastive else { throw ModelError.invalidInput("the gradient cache never computed the loss") }
+        return (contrastive, masked != nil ? mlm / configuration.maskedLanguageModelWeight : nil)
     }
 
     private func drawMasks(tokenIDs: Tensor, attentionMask: Tensor, seed: UInt64) throws -> MaskedTokens? {

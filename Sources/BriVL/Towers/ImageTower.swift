@@ -13,20 +13,21 @@ public final class ImageTower: Module {
         try configuration.validate()
         self.configuration = configuration
         switch configuration.backbone {
-        case .resnet:
-            let resnet = try ResNet(configuration.resnet!, generator: generator)
+        case .resnet(let resnetConfiguration, _, let pooling):
+            let resnet = try ResNet(resnetConfiguration, generator: generator)
             self.resnet = resnet
-            regionPooling =
-                configuration.pooling == .multiGridSplit
-                ? try MultiGridSplitPooling(
-                    channels: resnet.outputChannels, grids: configuration.grids,
-                    samplesPerSide: configuration.samplesPerSide, generator: generator)
-                : nil
+            switch pooling {
+            case .multiGridSplit(let grids, let samplesPerSide):
+                regionPooling = try MultiGridSplitPooling(
+                    channels: resnet.outputChannels, grids: grids, samplesPerSide: samplesPerSide, generator: generator)
+            case .cells:
+                regionPooling = nil
+            }
             vit = nil
-        case .vit:
+        case .vit(let vitConfiguration):
             resnet = nil
             regionPooling = nil
-            vit = try VisionTransformer(configuration.vit!, generator: generator)
+            vit = try VisionTransformer(vitConfiguration, generator: generator)
         }
         head = try EmbeddingHead(configuration.head, generator: generator)
     }
@@ -38,7 +39,8 @@ public final class ImageTower: Module {
             throw ModelError.invalidInput("the image tower takes [batch, 3, \(size), \(size)] images, got \(images.shape)")
         }
         if let vit { return try vit(images) }
-        let map = try resnet!(images)
+        guard let resnet else { throw ModelError.invalidConfiguration("an image tower without a backbone") }
+        let map = try resnet(images)
         if let regionPooling { return try regionPooling(map) }
         return try map.flattened(from: 2).transposed(1, 2)
     }

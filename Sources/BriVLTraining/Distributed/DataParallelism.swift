@@ -1,5 +1,6 @@
 import Foundation
 import Torch
+import TorchNN
 
 /// How a run is spread over the ranks of a process group (data parallelism): every rank holds the whole model and
 /// a slice of each global batch.
@@ -40,7 +41,7 @@ public struct DataParallelism {
 ///
 /// The reduction starts after the backward pass, not overlapped with it: the engine's C API has no hook that runs
 /// as each gradient becomes ready.
-public struct GradientSynchroniser {
+public struct GradientSynchroniser: GradientAveraging {
     public let group: ProcessGroup
     public let bucketBytes: Int
 

@@ -47,6 +47,21 @@ public protocol Optimizer: AnyObject {
     /// settings, groups, keys, shapes — and a mismatch throws a ``ModuleError`` naming it, leaving the optimizer
     /// unchanged.
     func importState(_ state: OptimizerState, parameterKeys: [(key: String, tensor: Tensor)]) throws
+    /// Readies the gradients accumulated on `parameters` for ``step()``: each replaced by its mean over the ranks of
+    /// a data-parallel job (`averaging`; nil in one process), then all scaled together so their global L2 norm is
+    /// at most `maxNorm`. Returns the global norm before clipping.
+    ///
+    /// An optimizer that shards its state over the ranks (``ShardedAdamW``) averages and clips only the range it
+    /// updates, over its own process group, and ignores `averaging`.
+    func prepareGradients(of parameters: [Tensor], averagingWith averaging: (any GradientAveraging)?, maxNorm: Double)
+        throws -> Double
+}
+
+/// Replaces gradients by their mean over the ranks of a data-parallel job.
+public protocol GradientAveraging {
+    /// Returns the bytes this rank reduced.
+    @discardableResult
+    func averageGradients(of parameters: [Tensor]) throws -> Int
 }
 
 extension Optimizer {
@@ -58,6 +73,13 @@ extension Optimizer {
     /// Imports a state keyed by `module`'s parameter keys.
     public func importState(_ state: OptimizerState, for module: Module) throws {
         try importState(state, parameterKeys: module.namedParameters())
+    }
+
+    public func prepareGradients(
+        of parameters: [Tensor], averagingWith averaging: (any GradientAveraging)?, maxNorm: Double
+    ) throws -> Double {
+        try averaging?.averageGradients(of: parameters)
+        return try clipGradientNorm(parameters, maxNorm: maxNorm)
     }
 
     /// Clears every parameter's gradient (frees it, like PyTorch's set_to_none).

@@ -91,6 +91,16 @@ public final class ShardedAdamW: Optimizer {
         pieces.reduce(0) { $0 + ($1.firstMoment?.byteCount ?? 0) + ($1.secondMoment?.byteCount ?? 0) }
     }
 
+    /// Averages and clips the share of the gradients this rank updates (see ``averageGradientsOfShare()`` and
+    /// ``clipGradientNorm(maxNorm:)``); `parameters` and `averaging` are not needed, the share and the group are
+    /// this optimizer's own.
+    public func prepareGradients(
+        of parameters: [Tensor], averagingWith averaging: (any GradientAveraging)?, maxNorm: Double
+    ) throws -> Double {
+        try averageGradientsOfShare()
+        return try clipGradientNorm(maxNorm: maxNorm)
+    }
+
     /// Replaces this rank's range of every gradient with its average over the ranks (a reduce-scatter of the
     /// gradients laid end to end). The rest of each gradient is left as it was and must not be used.
     public func averageGradientsOfShare() throws {
