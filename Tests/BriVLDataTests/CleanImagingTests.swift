@@ -42,7 +42,7 @@ struct CleanImagingTests {
                 to: directory + "/s.tar")
             let report = try CleanFixtures.run([directory + "/s.tar"], output: directory + "/out", codec: codec)
             #expect(report.totals.kept == 2 && report.totals.imagesReencoded == 2)
-            #expect(report.totals.droppedBy["undecodable_image"] == 2)
+            #expect(report.totals.droppedBy[.undecodableImage] == 2)
             let kept = try CleanFixtures.readOutputs(directory + "/out", "cleaned")
             for sample in kept {
                 let data = try #require(sample.files["jpg"])

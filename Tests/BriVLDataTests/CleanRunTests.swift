@@ -90,7 +90,8 @@ struct CleanRunTests {
             #expect(Set(kept.map(\.key)) == ["good1", "pngasjpg", "multi", "withtxt", "b1", "b2"])
             for sample in kept {
                 #expect(sample.image != nil && sample.files["json"] != nil, "\(sample.key) is whole")
-                #expect(try CleanFixtures.record(of: sample).metadata?["original_texts"] != nil)
+                let record = try CleanFixtures.record(of: sample)
+                #expect(record.originalTexts?.isEmpty == false && record.metadata?["original_texts"] == nil)
             }
             let png = kept.first { $0.key == "pngasjpg" }!
             #expect(png.files["png"] != nil && png.files["jpg"] == nil)
@@ -117,7 +118,7 @@ struct CleanRunTests {
             }
             let wideEnglish = rejected.first { $0.key == "wideenglish" }!
             #expect(try reasons(wideEnglish) == ["aspect_ratio", "language"])
-            #expect(totals.failedRules["language"] == 2)
+            #expect(totals.failedRules[.language] == 2)
             let notJSON = rejected.first { $0.key == "notjson" }!
             #expect(notJSON.files["original.json"] == Data("{not json".utf8) && notJSON.files["jpg"] == jpeg)
             let duplicate = try CleanFixtures.record(of: rejected.first { $0.key == "good1_2" }!)
@@ -128,7 +129,7 @@ struct CleanRunTests {
             let written = try JSONDecoder().decode(
                 CleaningReport.self, from: Data(contentsOf: URL(fileURLWithPath: output + "/report.json")))
             #expect(written == report)
-            #expect(Set(written.totals.droppedBy.keys) == Set(CleaningRejectReason.allCases.map(\.rawValue)))
+            #expect(Set(written.totals.droppedBy.keys) == Set(CleaningRejectReason.allCases))
             let markdown = try String(contentsOfFile: output + "/report.md", encoding: .utf8)
             #expect(markdown.contains("| undecodable_image | 3 |"))
             let index = try ShardIndex.discover(in: output + "/cleaned")
@@ -161,7 +162,7 @@ struct CleanRunTests {
                 [CleanFixtures.pair("b1", "一只 猫", payload: 1), CleanFixtures.pair("b2", "一只狗", payload: 1)],
                 to: directory + "/two.tar")
             let report = try CleanFixtures.run([directory + "/one.tar", directory + "/two.tar"], output: directory + "/out")
-            #expect(report.totals.droppedBy["duplicate"] == 2)
+            #expect(report.totals.droppedBy[.duplicate] == 2)
             let kept = try CleanFixtures.readOutputs(directory + "/out", "cleaned").map(\.key)
             #expect(kept == ["a1", "a3", "b2"])
             let rejected = try CleanFixtures.readOutputs(directory + "/out", "rejects")
@@ -186,8 +187,8 @@ struct CleanRunTests {
             // b's score rounds like a's (a duplicate); c's differs; d is below the threshold.
             let scorer = PayloadScorer(scores: [1: 0.61234, 2: 0.61198, 3: 0.7, 4: 0.2, 5: 0.25])
             let report = try CleanFixtures.run([directory + "/s.tar"], output: directory + "/out", scorer: scorer)
-            #expect(report.totals.droppedBy["duplicate"] == 1)
-            #expect(report.totals.droppedBy["low_relevance"] == 2)
+            #expect(report.totals.droppedBy[.duplicate] == 1)
+            #expect(report.totals.droppedBy[.lowRelevance] == 2)
             #expect(report.relevanceScorer == "payload-test")
             let kept = try CleanFixtures.readOutputs(directory + "/out", "cleaned")
             #expect(kept.map(\.key) == ["a", "c"])
@@ -236,7 +237,7 @@ struct CleanRunTests {
         try withTemporaryDirectory { directory in
             let inputs = try makeCorpus(directory)
             let serial = try CleanFixtures.run(inputs, output: directory + "/serial", workers: 1)
-            #expect(serial.totals.droppedBy["duplicate"]! > 10)
+            #expect(serial.totals.droppedBy[.duplicate]! > 10)
             for workers in [2, 3] {
                 let output = directory + "/parallel\(workers)"
                 let parallel = try CleanFixtures.run(inputs, output: output, workers: workers)
@@ -302,7 +303,7 @@ struct CleanRunTests {
             let report = try CleaningRun(
                 configuration: english, lexicons: TextLexicons(), codec: StructuralImageCodec(), options: options
             ).run()
-            #expect(report.totals.droppedBy["language"] == 1)
+            #expect(report.totals.droppedBy[.language] == 1)
         }
     }
 
@@ -314,9 +315,14 @@ struct CleanRunTests {
         counts.rejected = 1
         #expect(throws: DataError.self) { try counts.checkConsistency(context: "test") }
         counts.rejected = 2
-        counts.droppedBy = ["duplicate": 2]
+        counts.droppedBy = [.duplicate: 2]
         counts.imagesKeptAsIs = 1
         try counts.checkConsistency(context: "test")
+        // The typed keys are written as the reasons' raw values, as the report has always had them.
+        let json = try #require(JSONSerialization.jsonObject(with: JSONEncoder().encode(counts)) as? [String: Any])
+        #expect(json["dropped_by_reason"] as? [String: Int] == ["duplicate": 2])
+        let read = try JSONDecoder().decode(CleaningCounts.self, from: Data(#"{"dropped_by_reason": {"language": 1}, "failed_rules": {"language": 1, "duplicate": 1}, "input": 1, "kept": 0, "rejected": 1, "texts_masked_sensitive": 0, "texts_names_replaced": 0, "texts_boilerplate_removed": 0, "masked_characters": 0, "name_occurrences": 0, "boilerplate_occurrences": 0, "captions_removed": 0, "images_reencoded": 0, "images_kept_as_is": 0, "image_extension_mismatches": 0, "skipped_members": 0}"#.utf8))
+        #expect(read.droppedBy == [.language: 1] && read.failedRules == [.language: 1, .duplicate: 1])
     }
 }
 

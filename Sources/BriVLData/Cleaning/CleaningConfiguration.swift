@@ -93,7 +93,7 @@ public struct CleaningConfiguration: Codable, Sendable, Equatable {
 
 /// Why a pair was rejected. The raw values are the report's and the reject metadata's stable keys; the declaration
 /// order is the precedence that picks a pair's primary reason when several apply.
-public enum CleaningRejectReason: String, Codable, Sendable, CaseIterable, Comparable {
+public enum CleaningRejectReason: String, Codable, CodingKeyRepresentable, Sendable, CaseIterable, Comparable {
     /// The input archive broke inside this sample (truncated or corrupt tar): what was read of it is kept as a reject.
     case truncatedArchive = "truncated_archive"
     /// A key with a caption (or other files) but no .jpg/.jpeg/.png/.webp file.
@@ -126,10 +126,10 @@ public struct CleaningCounts: Codable, Sendable, Equatable {
     public var input = 0
     public var kept = 0
     public var rejected = 0
-    /// Rejected pairs by their primary reason (sums to `rejected`).
-    public var droppedBy: [String: Int] = [:]
+    /// Rejected pairs by their primary reason (sums to `rejected`); JSON keys are the reasons' raw values.
+    public var droppedBy: [CleaningRejectReason: Int] = [:]
     /// Every rule a rejected pair failed (a pair may count under several).
-    public var failedRules: [String: Int] = [:]
+    public var failedRules: [CleaningRejectReason: Int] = [:]
     /// Kept pairs whose text a rule changed.
     public var maskedSensitive = 0
     public var namesReplaced = 0
@@ -190,8 +190,8 @@ public struct CleaningCounts: Codable, Sendable, Equatable {
     /// Every reason key present (zeros included), so the report's keys do not depend on the data.
     public mutating func fillZeroReasons() {
         for reason in CleaningRejectReason.allCases {
-            droppedBy[reason.rawValue, default: 0] += 0
-            failedRules[reason.rawValue, default: 0] += 0
+            droppedBy[reason, default: 0] += 0
+            failedRules[reason, default: 0] += 0
         }
     }
 
@@ -209,9 +209,6 @@ public struct CleaningCounts: Codable, Sendable, Equatable {
         for (name, value) in [("masked", maskedSensitive), ("names", namesReplaced), ("boilerplate", boilerplateRemoved)]
         where value > kept {
             problems.append("\(name) count \(value) exceeds kept \(kept)")
-        }
-        if let reason = droppedBy.keys.first(where: { CleaningRejectReason(rawValue: $0) == nil }) {
-            problems.append("unknown reason \(reason)")
         }
         if !problems.isEmpty {
             throw DataError.inconsistentCounts("\(context): " + problems.joined(separator: "; "))

@@ -58,8 +58,8 @@ public struct CleaningReport: Codable, Sendable, Equatable {
             "| reason | pairs | share of input | pairs failing the rule (a pair may fail several) |", "|---|---:|---:|---:|",
         ]
         for reason in CleaningRejectReason.allCases {
-            let dropped = totals.droppedBy[reason.rawValue] ?? 0
-            let failed = totals.failedRules[reason.rawValue] ?? 0
+            let dropped = totals.droppedBy[reason] ?? 0
+            let failed = totals.failedRules[reason] ?? 0
             lines.append("| \(reason.rawValue) | \(dropped) | \(percent(dropped)) | \(failed) |")
         }
         lines += [
@@ -98,7 +98,7 @@ public struct CleaningReport: Codable, Sendable, Equatable {
             ("input", "\(totals.input)"), ("kept", "\(totals.kept)"), ("rejected", "\(totals.rejected)"),
         ]
         for reason in CleaningRejectReason.allCases {
-            let count = totals.droppedBy[reason.rawValue] ?? 0
+            let count = totals.droppedBy[reason] ?? 0
             if count > 0 { rows.append(("  dropped: \(reason.rawValue)", "\(count)")) }
         }
         rows += [

@@ -48,7 +48,7 @@ public struct CleaningProgress: Sendable {
                 + "(\(counts.input) in, \(counts.kept) kept, \(counts.rejected) rejected)"
         }
         let reasons = CleaningRejectReason.allCases.compactMap { reason -> String? in
-            let count = counts.droppedBy[reason.rawValue] ?? 0
+            let count = counts.droppedBy[reason] ?? 0
             return count > 0 ? "\(reason.rawValue) \(count)" : nil
         }
         var line = "[clean] \(shardsDone)/\(shardCount) \(shard): \(counts.input) in, \(counts.kept) kept, "
@@ -76,10 +76,37 @@ struct ShardCompletion: Codable {
     var input: String
     var counts: CleaningCounts
     var errors: [String]
-    /// [dedup key (hex), output key] of every kept pair, in order.
-    var kept: [[String]]
+    /// Every kept pair, in order.
+    var kept: [KeptPair]
     var cleaned: ShardIndex.Shard?
     var rejects: ShardIndex.Shard?
+
+    /// A kept pair's dedup key and output key, written as the two-string array `[hex, key]`.
+    struct KeptPair: Codable, Equatable {
+        var dedupKey: ContentHash
+        var key: String
+
+        init(dedupKey: ContentHash, key: String) {
+            self.dedupKey = dedupKey
+            self.key = key
+        }
+
+        init(from decoder: Decoder) throws {
+            var container = try decoder.unkeyedContainer()
+            let hex = try container.decode(String.self)
+            guard let hash = ContentHash(hex: hex) else {
+                throw DecodingError.dataCorruptedError(in: container, debugDescription: "\(hex) is not a dedup key")
+            }
+            dedupKey = hash
+            key = try container.decode(String.self)
+        }
+
+        func encode(to encoder: Encoder) throws {
+            var container = encoder.unkeyedContainer()
+            try container.encode(dedupKey.description)
+            try container.encode(key)
+        }
+    }
 }
 
 /// Cleans WebDataset shards: streaming, shard-parallel, resumable, every pair kept or rejected whole and counted.
@@ -290,9 +317,8 @@ public final class CleaningRun: @unchecked Sendable {
                 shared.records[job.index] = record
                 shared.decided[job.index] = true
                 shared.shardsDone += 1
-                for entry in record.kept where entry.count == 2 {
-                    guard let hash = ContentHash(hex: entry[0]) else { continue }
-                    if shared.dedup[hash] == nil { shared.dedup[hash] = DedupOwner(shard: Int32(job.index), key: entry[1]) }
+                for pair in record.kept where shared.dedup[pair.dedupKey] == nil {
+                    shared.dedup[pair.dedupKey] = DedupOwner(shard: Int32(job.index), key: pair.key)
                 }
                 progress?(
                     CleaningProgress(
@@ -407,8 +433,8 @@ public final class CleaningRun: @unchecked Sendable {
             try CleaningRun.append(pair.sample(), to: rejects)
             rejectCount += 1
             counts.rejected += 1
-            counts.droppedBy[pair.primaryReason.rawValue, default: 0] += 1
-            for reason in pair.reasons { counts.failedRules[reason.rawValue, default: 0] += 1 }
+            counts.droppedBy[pair.primaryReason, default: 0] += 1
+            for reason in pair.reasons { counts.failedRules[reason, default: 0] += 1 }
         }
     }
 
@@ -543,7 +569,7 @@ public final class CleaningRun: @unchecked Sendable {
         let cleanedTemporary = path("tmp", job.name + ".cleaned.tar")
         let cleaned = try TarWriter(path: cleanedTemporary)
         var cleanedCount = 0
-        var kept: [[String]] = []
+        var kept: [ShardCompletion.KeptPair] = []
         let spool = try TarReader(path: work.spoolPath)
         for (candidate, duplicateOf) in zip(work.candidates, decisions) {
             var files: [String: Data] = [:]
@@ -566,7 +592,7 @@ public final class CleaningRun: @unchecked Sendable {
                 try Self.append(sample, to: cleaned)
                 cleanedCount += 1
                 candidate.modifications.apply(to: &work.counts)
-                kept.append([candidate.dedupKey.description, candidate.key])
+                kept.append(ShardCompletion.KeptPair(dedupKey: candidate.dedupKey, key: candidate.key))
             }
         }
         try cleaned.finish()

@@ -238,9 +238,11 @@ final class PairCleaner {
         cleanedRecord.width = probe.width
         cleanedRecord.height = probe.height
         var metadata = record.metadata ?? [:]
-        if metadata["original_texts"] == nil {
-            metadata["original_texts"] = Self.jsonArray(record.texts)
+        // Cleaning cleaned pairs again keeps the first originals; earlier versions kept them as a JSON string.
+        let earlierOriginals = metadata.removeValue(forKey: "original_texts").flatMap {
+            try? JSONDecoder().decode([String].self, from: Data($0.utf8))
         }
+        cleanedRecord.originalTexts = record.originalTexts ?? earlierOriginals ?? record.texts
         var applied: [String] = []
         if modifications.boilerplateOccurrences > 0 { applied.append("boilerplate") }
         if modifications.maskedCharacters > 0 { applied.append("sensitive") }
@@ -300,13 +302,7 @@ final class PairCleaner {
         return text.count > 300 ? String(text.prefix(300)) + "…" : text
     }
 
-    static func jsonArray(_ strings: [String]) -> String {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.withoutEscapingSlashes]
-        return (try? encoder.encode(strings)).map { String(decoding: $0, as: UTF8.self) } ?? "[]"
-    }
-
-    private static let recordKeys: Set<String> = ["texts", "source", "width", "height", "metadata"]
+    private static let recordKeys: Set<String> = ["texts", "source", "width", "height", "metadata", "original_texts"]
 
     /// Encodes `record`; when the original JSON object has keys a caption record does not know (url, ids, scores
     /// of other tools), they are kept.

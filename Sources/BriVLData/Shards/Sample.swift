@@ -41,14 +41,22 @@ public struct PairRecord: Codable, Sendable, Equatable {
     public var height: Int?
     /// Free-form metadata carried through cleaning (scores, rule notes, ids).
     public var metadata: [String: String]?
+    /// The captions as they were before cleaning changed them (set by `brivl clean` on the pairs it keeps).
+    public var originalTexts: [String]?
+
+    enum CodingKeys: String, CodingKey {
+        case texts, source, width, height, metadata
+        case originalTexts = "original_texts"
+    }
 
     public init(texts: [String], source: String? = nil, width: Int? = nil, height: Int? = nil,
-                metadata: [String: String]? = nil) {
+                metadata: [String: String]? = nil, originalTexts: [String]? = nil) {
         self.texts = texts
         self.source = source
         self.width = width
         self.height = height
         self.metadata = metadata
+        self.originalTexts = originalTexts
     }
 
     public func encoded() throws -> Data {
