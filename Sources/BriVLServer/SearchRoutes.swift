@@ -143,9 +143,8 @@ struct SearchRoutes: Sendable {
         let prompts = try ClassPrompts.filling(labels: cleaned, names: cleaned.map { [$0] }, templates: .images)
         let embedder = service.batcher.embedder
         let classVectors = try await service.batcher.run { try embedder.embedClasses(prompts: prompts.prompts) }
-        let scores = zip(cleaned, classVectors).map { label, classVector in
-            ClassScore(label: label, score: zip(vector, classVector).reduce(0) { $0 + $1.0 * $1.1 })
-        }
+        let cosines = try ClassScoring.scores(of: vector, classVectors: classVectors)
+        let scores = zip(cleaned, cosines).map { ClassScore(label: $0, score: $1) }
         return try json(ClassifyResponse(labels: scores.sorted { $0.score > $1.score }))
     }
 

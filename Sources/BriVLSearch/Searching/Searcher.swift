@@ -61,23 +61,16 @@ public struct CollectionTagging: Sendable, Codable, Equatable {
             throw SearchError.invalidArgument("one \(dimension)-d vector per class is needed")
         }
         let (ids, values) = try index.allVectors()
+        let best = try ClassScoring.bestClasses(of: values, dimension: dimension, classVectors: classVectors)
         var counts = [Int](repeating: 0, count: classes.count)
         var tags: [Tag] = []
         tags.reserveCapacity(ids.count)
-        for (row, id) in ids.enumerated() {
-            let vector = values[row * dimension..<(row + 1) * dimension]
-            var best = 0
-            var bestScore = -Float.infinity
-            for (label, classVector) in classVectors.enumerated() {
-                var score: Float = 0
-                for (a, b) in zip(vector, classVector) { score += a * b }
-                if score > bestScore { (best, bestScore) = (label, score) }
-            }
-            counts[best] += 1
+        for (id, (label, score)) in zip(ids, best) {
+            counts[label] += 1
             tags.append(
                 Tag(
-                    path: index.entry(id: id)?.path ?? String(id), label: classes.labels[best],
-                    name: classes.displayNames[best], score: bestScore))
+                    path: index.entry(id: id)?.path ?? String(id), label: classes.labels[label],
+                    name: classes.displayNames[label], score: score))
         }
         self.tags = tags.sorted { $0.path < $1.path }
         self.classes = classes.labels.indices.map {
