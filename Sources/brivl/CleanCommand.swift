@@ -42,128 +42,31 @@ extension BriVL {
         @Flag(name: .shortAndLong, help: "No progress lines.")
         var quiet = false
 
-        // Image rules.
-        @Option(help: "Drop when longer side / shorter side exceeds this (0 turns the rule off).")
-        var maxAspectRatio: Double = 2
-
-        @Option(help: "Drop when the shorter side is below this many pixels (0 turns the rule off).")
-        var minSide: Int = 256
-
-        @Option(help: "JPEG quality of re-encoded images (1...100).")
-        var jpegQuality: Int = 90
-
-        @Flag(help: "Keep image bytes as they are (no re-encoding; images are still fully decoded to check them).")
-        var keepImageBytes = false
-
-        @Option(help: "full: decode every pixel (libjpeg-turbo/libpng/libwebp) and re-encode; structural: only walk the file structure (faster, no re-encoding).")
-        var imageCheck: ImageCheck = .full
-
-        @Flag(help: "Fail images with recoverable JPEG corruption warnings too.")
-        var strictDecode = false
-
-        // Text rules.
-        @Option(help: "Language policy: zh (Chinese characters required), en (Latin letters required) or any.")
-        var language: LanguagePolicy = .zh
-
-        @Option(help: "Chinese characters a caption needs under --language zh.")
-        var minChinese: Int = 1
-
-        @Option(help: "Latin letters a caption needs under --language en.")
-        var minLatin: Int = 1
-
-        @Option(help: "Sensitive-word lexicon (one entry per line); its words are masked with '*' per character.")
-        var sensitiveLexicon: String?
-
-        @Option(help: "Person-name lexicon (one name per line, e.g. from `brivl clean build-name-lexicon`).")
-        var nameLexicon: String?
-
-        @Option(help: "Build the name lexicon from jieba's dict.txt at start (when --name-lexicon is not given).")
-        var jiebaDict: String?
-
-        @Option(help: "Boilerplate list (reviewed output of `brivl clean mine-boilerplate`); default: a built-in list.")
-        var boilerplate: String?
-
-        @Flag(help: "Turn boilerplate removal off.")
-        var noBoilerplate = false
-
-        @Option(help: "What replaces a person name.")
-        var namePlaceholder = "<人名>"
-
-        // Relevance and dedup.
-        @Option(help: "A trained model (a `brivl train` run folder or one of its checkpoint folders) that scores each pair's image–caption cosine.")
-        var relevanceModel: String?
-
-        @Option(help: "With a relevance model, drop pairs whose cosine is below this.")
-        var minRelevance: Float = 0.3
-
-        @Flag(help: "Turn dedup off.")
-        var noDedup = false
-
-        @Option(help: "Decimals the relevance score is rounded to in the dedup key.")
-        var dedupScoreDecimals: Int = 3
-
-        enum ImageCheck: String, ExpressibleByArgument, CaseIterable {
-            case full, structural
-        }
+        @OptionGroup(title: "Image rules") var image: CleanImageOptions
+        @OptionGroup(title: "Text rules") var text: CleanTextOptions
+        @OptionGroup(title: "Relevance and dedup") var relevance: CleanRelevanceOptions
 
         func validate() throws {
             if let workers, workers < 1 { throw ValidationError("--workers must be at least 1, got \(workers)") }
-            if maxAspectRatio != 0 && maxAspectRatio < 1 {
-                throw ValidationError("--max-aspect-ratio must be at least 1 (or 0 to turn the rule off)")
-            }
-            if minSide < 0 { throw ValidationError("--min-side cannot be negative") }
-            if !(1...100).contains(jpegQuality) { throw ValidationError("--jpeg-quality must be in 1...100") }
-            if !(-1...1).contains(minRelevance) { throw ValidationError("--min-relevance is a cosine in [-1, 1]") }
-            if !(0...6).contains(dedupScoreDecimals) { throw ValidationError("--dedup-score-decimals must be in 0...6") }
-            if minChinese < 0 || minLatin < 0 { throw ValidationError("character minimums cannot be negative") }
-            if boilerplate != nil && noBoilerplate {
-                throw ValidationError("--boilerplate and --no-boilerplate contradict each other")
-            }
-            if nameLexicon != nil && jiebaDict != nil {
-                throw ValidationError("give --name-lexicon or --jieba-dict, not both")
-            }
-            for path in [sensitiveLexicon, nameLexicon, jiebaDict, boilerplate].compactMap({ $0 })
-            where !FileManager.default.isReadableFile(atPath: path) {
-                throw ValidationError("cannot read \(path)")
-            }
         }
 
         func run() throws {
             let configuration = CleaningConfiguration(
-                image: .init(
-                    maximumAspectRatio: maxAspectRatio == 0 ? nil : maxAspectRatio,
-                    minimumShorterSide: minSide == 0 ? nil : minSide,
-                    jpegQuality: keepImageBytes || imageCheck == .structural ? nil : jpegQuality),
-                text: .init(
-                    language: language, minimumChineseCharacters: minChinese, minimumLatinLetters: minLatin,
-                    namePlaceholder: namePlaceholder),
-                relevance: .init(minimumCosine: minRelevance),
-                dedup: .init(enabled: !noDedup, scoreDecimals: dedupScoreDecimals))
-
-            var names: Lexicon? = nil
-            if let nameLexicon {
-                names = try Lexicon.load(path: nameLexicon)
-            } else if let jiebaDict {
-                let built = try NameLexiconBuilder().build(jiebaDictionary: jiebaDict)
-                names = Lexicon(source: "jieba:" + jiebaDict, entries: built.names)
-            }
-            let lexicons = TextLexicons(
-                sensitive: try sensitiveLexicon.map(Lexicon.load(path:)), names: names,
-                boilerplate: noBoilerplate ? nil : try boilerplate.map(Lexicon.load(path:)) ?? Lexicon.defaultBoilerplate)
-            let codec: any CleaningImageCodec =
-                imageCheck == .full ? ImagingCleaningCodec(strict: strictDecode) : StructuralImageCodec()
+                image: image.rules, text: text.rules, relevance: relevance.relevance, dedup: relevance.dedup)
+            let lexicons = try text.lexicons()
+            let relevanceModel = relevance.relevanceModel
 
             let standardError = FileHandle.standardError
             if !quiet {
                 var notes: [String] = []
                 if lexicons.sensitive == nil { notes.append("sensitive-word masking is off (no --sensitive-lexicon)") }
-                if names == nil { notes.append("name replacement is off (no --name-lexicon or --jieba-dict)") }
+                if lexicons.names == nil { notes.append("name replacement is off (no --name-lexicon or --jieba-dict)") }
                 if relevanceModel == nil { notes.append("relevance filter is off (no --relevance-model)") }
-                if imageCheck == .structural { notes.append("structural image check: images are not re-encoded") }
+                if image.imageCheck == .structural { notes.append("structural image check: images are not re-encoded") }
                 for note in notes { standardError.write(Data("[clean] note: \(note)\n".utf8)) }
             }
             let run = try CleaningRun(
-                configuration: configuration, lexicons: lexicons, codec: codec,
+                configuration: configuration, lexicons: lexicons, codec: image.codec,
                 scorer: try relevanceModel.map { ModelRelevanceScorer(try TrainedModel(path: $0)) },
                 options: CleaningRunOptions(
                     inputs: inputs, outputDirectory: output,
