@@ -67,7 +67,8 @@ public final class CollectionIndexer {
         self.stores = stores
     }
 
-    /// Brings the index up to date with the images under `root`.
+    /// Brings the index up to date with the images under `root`: plan (``IndexPlan``), embed into a new generation
+    /// (``EmbeddedImages``), update or rebuild the vector index, publish.
     public func update(root: String, progress: (IndexingProgress) -> Void = { _ in }) throws -> IndexingReport {
         let rootPath = URL(fileURLWithPath: root).standardizedFileURL.path
         let scanned = try PhotoFolder.scan(rootPath)
@@ -80,43 +81,16 @@ public final class CollectionIndexer {
         let reusable = previousManifest.map { $0.modelIdentity == embedder.identity && $0.root == rootPath } ?? false
         let previousCatalog = try previous.flatMap { reusable ? try Catalog(path: $0.catalogPath, readOnly: true) : nil }
 
-        // Compare the folder with the live catalog.
-        let known = Dictionary(uniqueKeysWithValues: try (previousCatalog?.entries() ?? []).map { ($0.path, $0) })
-        var toEmbed: [(file: ScannedFile, id: Int64?)] = []
-        var touched: [CatalogEntry] = []
-        var unchanged = 0
-        for file in scanned {
-            guard let entry = known[file.path] else {
-                toEmbed.append((file, nil))
-                continue
-            }
-            if entry.size == file.size && entry.modified == file.modified {
-                unchanged += 1
-                continue
-            }
-            let absolute = (rootPath as NSString).appendingPathComponent(file.path)
-            if let data = try? Data(contentsOf: URL(fileURLWithPath: absolute)), ContentHash.of(data) == entry.contentHash {
-                var updated = entry
-                updated.size = file.size
-                updated.modified = file.modified
-                updated.caption = PhotoFolder.caption(forImageAt: absolute)
-                touched.append(updated)
-            } else {
-                toEmbed.append((file, entry.id))
-            }
-        }
-        let present = Set(scanned.map(\.path))
-        let removedIDs = known.values.filter { !present.contains($0.path) }.map(\.id)
-        let changedIDs = toEmbed.compactMap(\.id)
-        let previousFailures = try previousCatalog?.failures() ?? []
+        let plan = IndexPlan(scanned: scanned, root: rootPath, known: try previousCatalog?.entries() ?? [])
 
         // Nothing to do: the live generation stays (no new files, no rebuild, nothing for readers to reload).
-        if let previous, let previousManifest, reusable, toEmbed.isEmpty, touched.isEmpty, removedIDs.isEmpty,
-            (options.kind ?? IndexKind.automatic(count: known.count)) == previousManifest.kind
+        if let previous, let previousManifest, reusable, plan.isEmpty,
+            (options.kind ?? IndexKind.automatic(count: plan.knownCount)) == previousManifest.kind
         {
             return IndexingReport(
-                generation: previous.number, kind: previousManifest.kind, total: known.count, added: 0, changed: 0,
-                touched: 0, unchanged: unchanged, removed: 0, embedded: 0, unreadable: previousFailures, rebuilt: false)
+                generation: previous.number, kind: previousManifest.kind, total: plan.knownCount, added: 0, changed: 0,
+                touched: 0, unchanged: plan.unchanged, removed: 0, embedded: 0,
+                unreadable: try previousCatalog?.failures() ?? [], rebuilt: false)
         }
 
         let generation = try directory.makeGeneration()
@@ -125,68 +99,22 @@ public final class CollectionIndexer {
         try catalog.set(.root, to: rootPath)
         try catalog.set(.modelIdentity, to: embedder.identity)
         try catalog.set(.dimension, to: String(embedder.dimension))
-        try catalog.updateFileTimes(touched)
-        try catalog.remove(ids: removedIDs)
-
-        // Embed what is new or changed, batch by batch.
-        var nextID = try catalog.nextID()
-        var unreadable: [UnreadableImage] = []
-        var addedIDs: [Int64] = []
-        var addedVectors: [Float] = []
-        var failedChangedIDs: [Int64] = []
-        var done = 0
-        progress(IndexingProgress(embedded: 0, toEmbed: toEmbed.count, unreadable: 0))
-        for start in stride(from: 0, to: toEmbed.count, by: options.batchSize) {
-            let batch = toEmbed[start..<Swift.min(start + options.batchSize, toEmbed.count)]
-            var readable: [(file: ScannedFile, id: Int64?, data: Data)] = []
-            for item in batch {
-                let absolute = (rootPath as NSString).appendingPathComponent(item.file.path)
-                do {
-                    readable.append((item.file, item.id, try Data(contentsOf: URL(fileURLWithPath: absolute))))
-                } catch {
-                    unreadable.append(UnreadableImage(path: item.file.path, reason: error.localizedDescription))
-                    if let id = item.id { failedChangedIDs.append(id) }
-                }
-            }
-            let results = readable.isEmpty ? [] : try embedder.embedImages(readable.map(\.data))
-            var rows: [(entry: CatalogEntry, vector: [Float])] = []
-            for (item, result) in zip(readable, results) {
-                switch result {
-                case .unreadable(let reason):
-                    unreadable.append(UnreadableImage(path: item.file.path, reason: reason))
-                    if let id = item.id { failedChangedIDs.append(id) }
-                case .vector(let vector):
-                    let id = item.id ?? nextID
-                    if item.id == nil { nextID += 1 }
-                    let absolute = (rootPath as NSString).appendingPathComponent(item.file.path)
-                    rows.append(
-                        (CatalogEntry(
-                            id: id, path: item.file.path, size: item.file.size, modified: item.file.modified,
-                            contentHash: ContentHash.of(item.data), caption: PhotoFolder.caption(forImageAt: absolute)),
-                         vector))
-                    addedIDs.append(id)
-                    addedVectors.append(contentsOf: vector)
-                }
-            }
-            try catalog.upsert(rows)
-            done += batch.count
-            progress(IndexingProgress(embedded: done, toEmbed: toEmbed.count, unreadable: unreadable.count))
-        }
-        // A changed file that can no longer be read leaves the index rather than keep a stale vector.
-        try catalog.remove(ids: failedChangedIDs)
-        try catalog.replaceFailures(unreadable)
+        try catalog.updateFileTimes(plan.touched)
+        try catalog.remove(ids: plan.removedIDs)
+        let embedded = try EmbeddedImages(
+            plan, root: rootPath, embedder: embedder, batchSize: options.batchSize, catalog: catalog, progress: progress)
 
         // The vector index: updated in place when the previous one can be, else rebuilt from the catalog's vectors.
         let total = try catalog.entries().count
         let kind = options.kind ?? IndexKind.automatic(count: total)
-        let staleIDs = removedIDs + changedIDs
+        let staleIDs = plan.removedIDs + plan.changedIDs
         var store: (any PersistentVectorStore)? = nil
         if let previous, let previousManifest, reusable, previousManifest.kind == kind,
             let loaded = try? stores.openStore(at: previous.vectorsPath, kind: kind, tuning: options.tuning),
             staleIDs.isEmpty || loaded.supportsRemoval
         {
             try loaded.remove(ids: staleIDs)
-            try loaded.add(addedVectors, ids: addedIDs)
+            try loaded.add(embedded.addedVectors, ids: embedded.addedIDs)
             store = loaded
         }
         let rebuilt = store == nil
@@ -203,12 +131,13 @@ public final class CollectionIndexer {
         try directory.publish(generation)
         try directory.removeStaleGenerations(keep: options.keptGenerations)
 
-        let changedCount = changedIDs.count - Set(failedChangedIDs).count
+        let failedChanged = Set(embedded.failedChangedIDs).count
+        let changedCount = plan.changedIDs.count - failedChanged
         return IndexingReport(
             generation: generation.number, kind: kind, total: total,
-            added: addedIDs.count - changedCount, changed: changedCount, touched: touched.count, unchanged: unchanged,
-            removed: removedIDs.count + Set(failedChangedIDs).count, embedded: addedIDs.count, unreadable: unreadable,
-            rebuilt: rebuilt)
+            added: embedded.addedIDs.count - changedCount, changed: changedCount, touched: plan.touched.count,
+            unchanged: plan.unchanged, removed: plan.removedIDs.count + failedChanged,
+            embedded: embedded.addedIDs.count, unreadable: embedded.unreadable, rebuilt: rebuilt)
     }
 
     /// A fresh index of `kind` over every vector of the catalog (IVF trains on them first).
