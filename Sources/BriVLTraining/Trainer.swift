@@ -57,98 +57,48 @@ public final class Trainer {
 
     public var configurationPath: String { Self.configurationPath(in: outputDirectory) }
     public static func configurationPath(in directory: String) -> String {
-        (directory as NSString).appendingPathComponent("training.json")
+        RunFolder.configurationPath(in: directory)
     }
 
-    /// Prepares a run. With `resume`, the latest complete checkpoint in the folder is restored; without it, a folder
-    /// that already holds checkpoints is refused (pass `resume` or choose another folder).
+    /// Prepares a run: the folder (``RunFolder``), what it trains with (``TrainingComponents``), the checkpoint it
+    /// resumes from, and the ranks' common start. With `resume`, the latest complete checkpoint in the folder is
+    /// restored; without it, a folder that already holds checkpoints is refused (pass `resume` or choose another
+    /// folder).
     public init(
         configuration given: TrainingConfiguration, outputDirectory: String, resume: Bool,
         parallelism: DataParallelism? = nil
     ) throws {
-        var configuration = given
-        let fileManager = FileManager.default
         let isPrimary = (parallelism?.rank ?? 0) == 0
-        if let parallelism, configuration.data.batchSize % parallelism.worldSize != 0 {
+        if let parallelism, given.data.batchSize % parallelism.worldSize != 0 {
             throw TrainingError.invalidConfiguration(
-                "the global batch of \(configuration.data.batchSize) does not split evenly between "
+                "the global batch of \(given.data.batchSize) does not split evenly between "
                     + "\(parallelism.worldSize) ranks")
         }
-        if isPrimary { try fileManager.createDirectory(atPath: outputDirectory, withIntermediateDirectories: true) }
-        let vocabularyCopy = (outputDirectory as NSString).appendingPathComponent("vocab.txt")
-        let vocabularyPath = fileManager.fileExists(atPath: vocabularyCopy) ? vocabularyCopy : configuration.data.vocabulary
-        let vocabulary: Vocabulary
-        do {
-            vocabulary = try Vocabulary(contentsOfFile: vocabularyPath)
-        } catch {
-            throw TrainingError.invalidConfiguration("cannot read the vocabulary \(vocabularyPath): \(error)")
-        }
-        configuration.model.text.bert.vocabularySize = vocabulary.count
-        try configuration.validate()
-        let checkpoints = try CheckpointDirectory(
-            root: (outputDirectory as NSString).appendingPathComponent("checkpoints"),
-            keepLast: configuration.run.keepCheckpoints)
-        let latest = try checkpoints.latest()
-        if latest != nil && !resume {
-            throw TrainingError.invalidConfiguration(
-                "\(outputDirectory) already holds checkpoints; resume it or train into another folder")
-        }
-        if isPrimary {
-            if !fileManager.fileExists(atPath: vocabularyCopy) {
-                try fileManager.copyItem(atPath: configuration.data.vocabulary, toPath: vocabularyCopy)
-            }
-            try configuration.encodedJSON().write(
-                to: URL(fileURLWithPath: Self.configurationPath(in: outputDirectory)), options: .atomic)
-        }
-
+        let folder = try RunFolder(path: outputDirectory, configuration: given, resume: resume, isPrimary: isPrimary)
+        let configuration = folder.configuration
         self.configuration = configuration
         self.outputDirectory = outputDirectory
-        self.checkpoints = checkpoints
+        checkpoints = folder.checkpoints
         self.parallelism = parallelism
         synchroniser = parallelism.map { GradientSynchroniser(group: $0.group, bucketBytes: $0.bucketBytes) }
-        tokenizer = try BertTokenizer(vocabulary: vocabulary, configuration: .chineseCLIP)
-
-        // Everything random at start-up draws from generators seeded by the run's seed.
-        Engine.seed(configuration.run.seed)
-        let initialization = try Generator(seed: configuration.run.seed)
-        model = try BriVLModel(configuration.model, generator: initialization)
-        if let frozen = configuration.optimization.frozenImageStages { try model.imageTower.resnet?.setFrozenStages(frozen) }
-        if let layers = configuration.optimization.trainableTextLayers {
-            try model.textTower.freezeBERT(keepingLastLayers: layers)
-        }
-        objective = try PretrainingObjective(
-            model: model, configuration: configuration.objective, batchSize: configuration.data.batchSize,
-            masking: MaskingVocabulary(
-                maskID: tokenizer.maskID,
-                specialIDs: [tokenizer.classificationID, tokenizer.separatorID, tokenizer.paddingID],
-                size: vocabulary.count),
-            generator: initialization)
-        objective.processGroup = parallelism?.group
-        let groups = objective.trainedModules.flatMap {
-            ParameterGroup.decayGroups(for: $0, weightDecay: configuration.optimization.weightDecay)
-        }
-        let settings = configuration.optimization
-        if let parallelism, parallelism.shardOptimizerState, parallelism.worldSize > 1 {
-            optimizer = try ShardedAdamW(
-                groups: groups, processGroup: parallelism.group, learningRate: settings.learningRate,
-                betas: (settings.beta1, settings.beta2), eps: settings.eps)
-        } else {
-            optimizer = try AdamW(
-                groups: groups, learningRate: settings.learningRate, betas: (settings.beta1, settings.beta2),
-                eps: settings.eps)
-        }
-        schedule = WarmupCosineSchedule(
-            peak: settings.learningRate, warmupSteps: settings.warmupSteps, totalSteps: configuration.run.steps)
+        tokenizer = try BertTokenizer(vocabulary: folder.vocabulary, configuration: .chineseCLIP)
+        let components = try TrainingComponents(
+            configuration: configuration, tokenizer: tokenizer, parallelism: parallelism)
+        model = components.model
+        objective = components.objective
+        optimizer = components.optimizer
+        schedule = components.schedule
+        let latest = folder.latest
 
         let metricsPath = (outputDirectory as NSString).appendingPathComponent("metrics.jsonl")
         metrics = isPrimary ? try MetricsLog(path: metricsPath, keepingThrough: latest?.step ?? 0) : MetricsLog()
         if let latest {
             try restore(from: latest)
         }
-        if let parallelism, parallelism.worldSize > 1 {
+        if let parallelism, let synchroniser, parallelism.worldSize > 1 {
             // Every rank starts from rank 0's state; the other ranks then draw their own dropout streams, seeded by
             // rank and step (a checkpoint holds rank 0's random state only).
-            try synchroniser!.broadcastFromFirstRank(replicatedTensors)
+            try synchroniser.broadcastFromFirstRank(replicatedTensors)
             if parallelism.rank > 0 {
                 Engine.seed(configuration.run.seed ^ (UInt64(parallelism.rank) &* 0x9E37_79B9_7F4A_7C15) ^ UInt64(step))
             }
@@ -325,27 +275,24 @@ public final class Trainer {
         // Evaluation must not disturb the training stream: it draws no random numbers, but keep that true.
         let randomState = try Engine.randomState()
         defer { try? Engine.restoreRandomState(randomState) }
-        if validationSet == nil {
-            validationSet = try EvaluationSet.load(
-                directory: directory, limit: configuration.run.validationPairs,
-                imageSize: configuration.model.image.imageSize, maxTextLength: configuration.model.text.maxLength,
-                tokenizer: tokenizer)
-        }
-        let set = validationSet!
+        let set = try validationSet ?? EvaluationSet.load(
+            directory: directory, limit: configuration.run.validationPairs,
+            imageSize: configuration.model.image.imageSize, maxTextLength: configuration.model.text.maxLength,
+            tokenizer: tokenizer)
+        validationSet = set
         let embeddings = try set.embed(with: model)
         let recall = try RetrievalMetrics.measure(images: embeddings.images, texts: embeddings.texts)
         var record = ValidationRecord(
             step: step, pairs: recall.images, imageToTextRecall: recall.imageToText,
             textToImageRecall: recall.textToImage, meanRecall: recall.meanRecall)
         if let zeroShotDirectory = data.zeroShotShards {
-            if zeroShotSet == nil {
-                zeroShotSet = try ZeroShotSet.load(
-                    directory: zeroShotDirectory, classesFile: try Self.classesFile(near: zeroShotDirectory),
-                    limit: configuration.run.validationPairs, imageSize: configuration.model.image.imageSize,
-                    maxTextLength: configuration.model.text.maxLength, tokenizer: tokenizer)
-            }
-            record.zeroShotAccuracy = try zeroShotSet!.accuracy(of: model, tokenizer: tokenizer)
-            record.zeroShotImages = zeroShotSet!.labels.count
+            let zeroShot = try zeroShotSet ?? ZeroShotSet.load(
+                directory: zeroShotDirectory, classesFile: try Self.classesFile(near: zeroShotDirectory),
+                limit: configuration.run.validationPairs, imageSize: configuration.model.image.imageSize,
+                maxTextLength: configuration.model.text.maxLength, tokenizer: tokenizer)
+            zeroShotSet = zeroShot
+            record.zeroShotAccuracy = try zeroShot.accuracy(of: model, tokenizer: tokenizer)
+            record.zeroShotImages = zeroShot.labels.count
         }
         try metrics.append(record)
         try writePlot()

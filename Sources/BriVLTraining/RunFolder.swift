@@ -1,0 +1,52 @@
+import BriVLInference
+import Foundation
+import Tokenization
+
+/// The output folder of a training run, made ready before anything is built: the folder itself, the vocabulary the
+/// run uses, its checkpoints, and — on the writing rank — `training.json` and the copy of the vocabulary.
+struct RunFolder {
+    let path: String
+    let vocabulary: Vocabulary
+    let checkpoints: CheckpointDirectory
+    /// The checkpoint a resumed run continues from.
+    let latest: Checkpoint?
+    /// The configuration as the run uses it (the vocabulary's size set on the text encoder).
+    let configuration: TrainingConfiguration
+
+    static func configurationPath(in directory: String) -> String {
+        (directory as NSString).appendingPathComponent("training.json")
+    }
+
+    /// Prepares `path` for a run. A folder that already holds checkpoints is refused unless `resume`; the folder's
+    /// own `vocab.txt`, once there, is the vocabulary. Only the primary rank writes.
+    init(path: String, configuration given: TrainingConfiguration, resume: Bool, isPrimary: Bool) throws {
+        let fileManager = FileManager.default
+        if isPrimary { try fileManager.createDirectory(atPath: path, withIntermediateDirectories: true) }
+        let vocabularyCopy = (path as NSString).appendingPathComponent("vocab.txt")
+        let vocabularyPath = fileManager.fileExists(atPath: vocabularyCopy) ? vocabularyCopy : given.data.vocabulary
+        do {
+            vocabulary = try Vocabulary(contentsOfFile: vocabularyPath)
+        } catch {
+            throw TrainingError.invalidConfiguration("cannot read the vocabulary \(vocabularyPath): \(error)")
+        }
+        var configuration = given
+        configuration.model.text.bert.vocabularySize = vocabulary.count
+        try configuration.validate()
+        checkpoints = try CheckpointDirectory(
+            root: (path as NSString).appendingPathComponent("checkpoints"), keepLast: configuration.run.keepCheckpoints)
+        latest = try checkpoints.latest()
+        if latest != nil && !resume {
+            throw TrainingError.invalidConfiguration(
+                "\(path) already holds checkpoints; resume it or train into another folder")
+        }
+        if isPrimary {
+            if !fileManager.fileExists(atPath: vocabularyCopy) {
+                try fileManager.copyItem(atPath: configuration.data.vocabulary, toPath: vocabularyCopy)
+            }
+            try configuration.encodedJSON().write(
+                to: URL(fileURLWithPath: Self.configurationPath(in: path)), options: .atomic)
+        }
+        self.path = path
+        self.configuration = configuration
+    }
+}
