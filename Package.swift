@@ -93,7 +93,9 @@ let package = Package(
         // gzip, for datasets shipped as .gz files (Fashion-MNIST's idx files).
         .systemLibrary(
             name: "CZlib", path: "Sources/SystemLibraries/CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
-        .target(name: "BriVLData", dependencies: ["ContentHashing", "Imaging", "Tokenization", "Torch", "CZlib"]),
+        .target(name: "BriVLData", dependencies: ["ContentHashing", "Imaging", "Tokenization", "Torch"]),
+        // The demo corpora built from Fashion-MNIST: captioned scenes (train, test, zero-shot splits) and VQA.
+        .target(name: "FashionCorpora", dependencies: ["BriVLData", "Imaging", "CZlib"]),
         // The model: towers, pooling, presets, the learning objective.
         .target(name: "BriVL", dependencies: ["Torch", "TorchNN", "Tokenization"]),
         // Using a model once it exists: checkpoints, model sources, batched embedding in evaluation mode, zero-shot
@@ -152,7 +154,7 @@ let package = Package(
             name: "brivl",
             dependencies: [
                 "Benchmarks", "BriVL", "BriVLData", "BriVLEvaluation", "BriVLInference", "BriVLInterpret",
-                "BriVLSearch", "BriVLServer", "BriVLTraining", "Imaging", "Torch",
+                "BriVLSearch", "BriVLServer", "BriVLTraining", "FashionCorpora", "Imaging", "Torch",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Hummingbird", package: "hummingbird"),
             ]),
@@ -167,7 +169,10 @@ let package = Package(
             name: "TorchNNTests", dependencies: ["TorchNN", "GradientChecking"], resources: [.copy("Resources")]),
         .testTarget(name: "ImagingTests", dependencies: ["Imaging"]),
         .testTarget(name: "TokenizationTests", dependencies: ["Tokenization"]),
-        .testTarget(name: "BriVLDataTests", dependencies: ["BriVLData", "Imaging"]),
+        // Temporary folders and child processes for the data tests.
+        .target(name: "FileTestSupport", path: "Tests/FileTestSupport"),
+        .testTarget(name: "BriVLDataTests", dependencies: ["BriVLData", "Imaging", "FileTestSupport"]),
+        .testTarget(name: "FashionCorporaTests", dependencies: ["FashionCorpora", "BriVLData", "Imaging", "FileTestSupport"]),
         .testTarget(name: "BriVLTests", dependencies: ["BriVL", "Tokenization", "GradientChecking"]),
         .testTarget(
             name: "BriVLInferenceTests",
@@ -181,8 +186,8 @@ let package = Package(
         .testTarget(
             name: "BriVLEvaluationTests",
             dependencies: [
-                "BriVLEvaluation", "BriVLInference", "BriVLTraining", "BriVL", "BriVLData", "TorchNN", "GradientChecking",
-                "ModelTestSupport",
+                "BriVLEvaluation", "BriVLInference", "BriVLTraining", "BriVL", "BriVLData", "FashionCorpora", "TorchNN",
+                "GradientChecking", "ModelTestSupport",
             ]),
         .testTarget(
             name: "BriVLInterpretTests",

@@ -95,7 +95,7 @@ public struct ZeroShotSet {
         directory: String, classesFile: String, limit: Int, imageSize: Int, maxTextLength: Int,
         tokenizer: BertTokenizer
     ) throws -> ZeroShotSet {
-        let classes = try FashionClassList.read(from: classesFile)
+        let classes = try ZeroShotClassList.read(from: classesFile)
         var labelsByKey: [String: Int] = [:]
         for path in try LoaderConfiguration.discoverShards(in: directory) {
             for sample in try ShardReader(path: path) {

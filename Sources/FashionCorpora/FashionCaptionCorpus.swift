@@ -1,3 +1,4 @@
+import BriVLData
 import Foundation
 
 /// Builds the Fashion-MNIST caption corpus: `train/`, `test/` and `zero-shot/` shard folders, `classes.json` for
@@ -93,7 +94,7 @@ public struct FashionCaptionCorpus {
                 shards: index.shards.count, bytes: index.shards.reduce(0) { $0 + $1.bytes },
                 samplesUsingReserved: samplesUsingReserved, reservedUse: reservedUse)
         }
-        try write(FashionClassList.standard, to: Self.classesFile)
+        try write(ZeroShotClassList.standard, to: Self.classesFile)
         try write(manifest, to: Self.manifestFile)
         return manifest
     }
@@ -236,25 +237,9 @@ public struct FashionCaptionManifest: Codable, Sendable, Equatable {
     }
 }
 
-/// `classes.json`: the class names and the prompt templates for zero-shot classification.
-public struct FashionClassList: Codable, Sendable, Equatable {
-    public struct Entry: Codable, Sendable, Equatable {
-        public var label: Int
-        public var datasetName: String
-        public var chinese: String
-        public var english: String
-        /// "a dress", "a pair of ankle boots": what English prompts put in their `{}`.
-        public var englishWithArticle: String
-        public var measureWord: String
-    }
-
-    public var classes: [Entry]
-    /// `{}` takes an entry's `chinese`.
-    public var chinesePrompts: [String]
-    /// `{}` takes an entry's `englishWithArticle`, so that prompts read "a photo of a pair of sandals".
-    public var englishPrompts: [String]
-
-    public static let standard = FashionClassList(
+/// The class list of the Fashion-MNIST corpora.
+extension ZeroShotClassList {
+    public static let standard = ZeroShotClassList(
         classes: FashionMNIST.classes.map {
             Entry(
                 label: $0.label, datasetName: $0.datasetName, chinese: $0.chinese, english: $0.english,
@@ -262,24 +247,4 @@ public struct FashionClassList: Codable, Sendable, Equatable {
         },
         chinesePrompts: ["一张{}的照片", "{}的图片", "图中是{}", "一张有{}的图片"],
         englishPrompts: ["a photo of {}", "a picture of {}", "{} on a plain background", "an image showing {}"])
-
-    /// The prompts of one class: Chinese first, then English.
-    public func prompts(for label: Int) -> (chinese: [String], english: [String]) {
-        let entry = classes[label]
-        return (
-            chinesePrompts.map { $0.replacingOccurrences(of: "{}", with: entry.chinese) },
-            englishPrompts.map { $0.replacingOccurrences(of: "{}", with: entry.englishWithArticle) }
-        )
-    }
-
-    public static func read(from path: String) throws -> FashionClassList {
-        guard let data = FileManager.default.contents(atPath: path) else {
-            throw DataError.io(file: path, message: "cannot read the class list")
-        }
-        do {
-            return try JSONDecoder().decode(FashionClassList.self, from: data)
-        } catch {
-            throw DataError.invalidFile(file: path, reason: "not a class list: \(error)")
-        }
-    }
 }

@@ -1,3 +1,4 @@
+import BriVLData
 import Foundation
 
 /// A Fashion-MNIST class: the dataset's label and name, and the words captions use for it in both languages.

@@ -1,3 +1,4 @@
+import BriVLData
 import Foundation
 
 /// An IDX file, the format of MNIST and Fashion-MNIST: a 4-byte magic number (two zero bytes, the element type, the

@@ -1,5 +1,6 @@
 import ArgumentParser
 import BriVLData
+import FashionCorpora
 import Foundation
 import Imaging
 

@@ -1,5 +1,6 @@
 import ArgumentParser
 import BriVLData
+import FashionCorpora
 import Foundation
 
 extension BriVL {
@@ -21,7 +22,7 @@ extension BriVL {
         var output: String
 
         @Option(help: "Folder with Fashion-MNIST's idx files, .gz or not.")
-        var source: String = BriVLData.FashionMNIST.defaultDirectory
+        var source: String = FashionCorpora.FashionMNIST.defaultDirectory
 
         @Option(help: "Training images (items from Fashion-MNIST's training images).")
         var train: Int = 5_000

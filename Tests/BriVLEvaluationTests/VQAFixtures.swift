@@ -1,5 +1,6 @@
 import BriVL
 import BriVLData
+import FashionCorpora
 import Foundation
 import Imaging
 import ModelTestSupport

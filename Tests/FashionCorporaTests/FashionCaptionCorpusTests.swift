@@ -1,8 +1,10 @@
+import FileTestSupport
 import Foundation
 import Imaging
 import Testing
 
 @testable import BriVLData
+@testable import FashionCorpora
 
 @Suite("FashionCaption: composing, captioning and writing the corpus")
 struct FashionCaptionCorpusTests {
@@ -266,7 +268,7 @@ struct FashionCaptionCorpusTests {
             }
             #expect(manifest.splits["train"]?.samplesUsingReserved == 0)
 
-            let classes = try FashionClassList.read(from: output + "/classes.json")
+            let classes = try ZeroShotClassList.read(from: output + "/classes.json")
             #expect(classes.classes.count == 10)
             #expect(classes.prompts(for: 9).english.contains("a photo of a pair of ankle boots"))
             #expect(classes.prompts(for: 3).chinese.contains("一张连衣裙的照片"))

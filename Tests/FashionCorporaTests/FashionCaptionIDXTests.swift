@@ -1,7 +1,9 @@
+import FileTestSupport
 import Foundation
 import Testing
 
 @testable import BriVLData
+@testable import FashionCorpora
 
 @Suite("FashionCaption: idx files and Fashion-MNIST")
 struct FashionCaptionIDXTests {

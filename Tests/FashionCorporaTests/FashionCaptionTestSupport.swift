@@ -1,7 +1,9 @@
+import FileTestSupport
 import Foundation
 import Testing
 
 @testable import BriVLData
+@testable import FashionCorpora
 
 /// The bytes of an IDX file written by hand from the format's definition: magic (0, 0, type, rank), big-endian sizes,
 /// values.

@@ -3,6 +3,7 @@ import Imaging
 import Testing
 
 @testable import BriVLData
+@testable import FashionCorpora
 
 @Suite("FashionVQA: generated multiple-choice questions about the canvases")
 struct FashionVQATests {

@@ -65,7 +65,7 @@ public struct ClassPrompts: Sendable, Equatable {
     /// The classes of the caption corpus's `classes.json`: labels are the class indices as text, names are the
     /// Chinese names, and prompts are the file's own Chinese and English prompts unless `templates` are given.
     public static func read(fashionClasses path: String, templates: PromptTemplates?) throws -> ClassPrompts {
-        let list = try FashionClassList.read(from: path)
+        let list = try ZeroShotClassList.read(from: path)
         let labels = list.classes.map { String($0.label) }
         if let templates {
             return try filling(
