@@ -147,8 +147,9 @@ let package = Package(
         .target(
             name: "Benchmarks",
             dependencies: [
-                "BriVL", "BriVLData", "BriVLSearch", "BriVLTraining", "CTorch", "Imaging", "Tokenization", "Torch",
-                "TorchNN",
+                "BriVL", "BriVLData", "BriVLInference", "BriVLSearch", "BriVLServer", "BriVLTraining", "CTorch", "Imaging",
+                "Torch", "TorchNN",
+                .product(name: "Hummingbird", package: "hummingbird"),
             ]),
         .executableTarget(
             name: "brivl",

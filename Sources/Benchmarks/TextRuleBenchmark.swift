@@ -1,3 +1,4 @@
+import BriVLData
 import Foundation
 
 /// Measures the text rules' throughput on one thread (the target is ≥ 50k pairs/s per core), on a synthetic corpus

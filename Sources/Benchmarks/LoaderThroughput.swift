@@ -1,3 +1,4 @@
+import BriVLData
 import Foundation
 import Imaging
 
