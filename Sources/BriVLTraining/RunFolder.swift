@@ -41,7 +41,9 @@ struct RunFolder {
         }
         if isPrimary {
             if !fileManager.fileExists(atPath: vocabularyCopy) {
-                try fileManager.copyItem(atPath: configuration.data.vocabulary, toPath: vocabularyCopy)
+                // Written whole and renamed into place: the other ranks read the copy once it is there.
+                let contents = try Data(contentsOf: URL(fileURLWithPath: configuration.data.vocabulary))
+                try contents.write(to: URL(fileURLWithPath: vocabularyCopy), options: .atomic)
             }
             try configuration.encodedJSON().write(
                 to: URL(fileURLWithPath: Self.configurationPath(in: path)), options: .atomic)
