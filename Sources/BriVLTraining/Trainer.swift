@@ -35,6 +35,8 @@ public final class Trainer {
     public let objective: PretrainingObjective
     public let tokenizer: BertTokenizer
     let optimizer: any Optimizer
+    /// The generator every dropout of the objective draws from (saved in checkpoints).
+    let dropoutGenerator: Generator
     /// The data-parallel group this trainer is a rank of; nil for a single process.
     public let parallelism: DataParallelism?
     let synchroniser: GradientSynchroniser?
@@ -88,6 +90,7 @@ public final class Trainer {
         objective = components.objective
         optimizer = components.optimizer
         schedule = components.schedule
+        dropoutGenerator = components.dropout
         let latest = folder.latest
 
         let metricsPath = (outputDirectory as NSString).appendingPathComponent("metrics.jsonl")
@@ -101,6 +104,8 @@ public final class Trainer {
             try synchroniser.broadcastFromFirstRank(replicatedTensors)
             if parallelism.rank > 0 {
                 Engine.seed(configuration.run.seed ^ (UInt64(parallelism.rank) &* 0x9E37_79B9_7F4A_7C15) ^ UInt64(step))
+                try dropoutGenerator.reseed(
+                    TrainingComponents.dropoutSeed(runSeed: configuration.run.seed, rank: parallelism.rank, step: step))
             }
         }
     }

@@ -50,7 +50,7 @@ extension Trainer {
         guard isPrimary else { return }
         var tensors: [String: [String: Tensor]] = [
             "model": Dictionary(uniqueKeysWithValues: model.stateDict()),
-            "random": ["global": try Engine.randomState()],
+            "random": ["global": try Engine.randomState(), "dropout": try dropoutGenerator.state()],
         ]
         if let head = objective.maskedLanguageModelHead {
             tensors["mlm_head"] = Dictionary(uniqueKeysWithValues: head.stateDict())
@@ -82,10 +82,13 @@ extension Trainer {
         try optimizer.importState(
             OptimizerState(tensors: try checkpoint.tensors("optimizer"), metadata: state.optimizer),
             parameterKeys: optimizerParameterKeys)
-        guard let random = try checkpoint.tensors("random")["global"] else {
+        let random = try checkpoint.tensors("random")
+        guard let global = random["global"] else {
             throw TrainingError.checkpoint("\(checkpoint.path) lacks the random state")
         }
-        try Engine.restoreRandomState(random)
+        try Engine.restoreRandomState(global)
+        // Checkpoints of earlier versions drew dropout from the global generator and have no dropout state.
+        if let dropout = random["dropout"] { try dropoutGenerator.restore(dropout) }
         step = state.step
         savedStep = state.step
         cursor = try resumedCursor(state)

@@ -4,12 +4,21 @@ import Torch
 import TorchNN
 
 /// What a run trains with, built from its configuration: the model (with its frozen parts), the objective, the
-/// optimizer over the objective's trained modules, and the learning-rate schedule.
+/// optimizer over the objective's trained modules, the learning-rate schedule, and the generator every dropout
+/// of the objective draws from.
 struct TrainingComponents {
     let model: BriVLModel
     let objective: PretrainingObjective
     let optimizer: any Optimizer
     let schedule: WarmupCosineSchedule
+    let dropout: Generator
+
+    /// The dropout generator's seed for a rank (rank 0 of a job draws what a single process would).
+    static func dropoutSeed(runSeed: UInt64, rank: Int = 0, step: Int = 0) -> UInt64 {
+        let stream: UInt64 = 0xD809_0E47_5EED_0001
+        guard rank > 0 else { return runSeed ^ stream }
+        return runSeed ^ stream ^ (UInt64(rank) &* 0x9E37_79B9_7F4A_7C15) ^ UInt64(step)
+    }
 
     /// Everything random at start-up draws from generators seeded by the run's seed, so a seed fixes the
     /// initialisation.
@@ -28,6 +37,8 @@ struct TrainingComponents {
                 size: tokenizer.vocabulary.count),
             generator: initialization)
         objective.processGroup = parallelism?.group
+        dropout = try Generator(seed: Self.dropoutSeed(runSeed: configuration.run.seed))
+        objective.drawDropout(from: dropout)
         let groups = objective.trainedModules.flatMap {
             ParameterGroup.decayGroups(for: $0, weightDecay: settings.weightDecay)
         }

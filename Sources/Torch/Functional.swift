@@ -136,10 +136,19 @@ public enum Functional {
     }
 
     /// Zeroes elements with probability `p` and scales the rest by 1/(1−p) when training.
-    public static func dropout(_ input: Tensor, p: Double, training: Bool) throws -> Tensor {
+    ///
+    /// The mask comes from `generator` when one is given (a uniform draw below 1 − p keeps an element), else from
+    /// the engine's global generator through its own dropout kernel.
+    public static func dropout(_ input: Tensor, p: Double, training: Bool, generator: Generator? = nil) throws
+        -> Tensor
+    {
         guard (0...1).contains(p) else { throw TorchError.invalidArgument("dropout probability \(p) is not in [0, 1]") }
         if !training || p == 0 { return input }
-        return try Tensor.make { ct_dropout($0, input.handle, p, training) }
+        guard let generator else { return try Tensor.make { ct_dropout($0, input.handle, p, training) } }
+        if p == 1 { return try input * 0 }
+        let draws = try Tensor.rand(input.shape, dtype: input.dtype, device: input.device, generator: generator)
+        let keep = try draws.lt(1 - p).to(dtype: input.dtype)
+        return try input * keep * (1 / (1 - p))
     }
 
     /// Rows of `weight` [vocab, dim] picked by int64 `indices`. The `paddingIndex` row (negative counts from the
@@ -185,11 +194,31 @@ public enum Functional {
     ///
     /// `mask` is boolean (true = may attend) or additive float, broadcastable to [..., L, S]. libtorch ≥ 2 runs its
     /// fused kernel; 1.x composes the same matmul/softmax calls inside one engine call.
+    ///
+    /// With attention dropout and a `generator`, the weights' dropout mask comes from the generator, which takes the
+    /// composed path (the fused kernel draws from the engine's global generator).
     public static func scaledDotProductAttention(
-        query: Tensor, key: Tensor, value: Tensor, mask: Tensor? = nil, dropout: Double = 0, causal: Bool = false
+        query: Tensor, key: Tensor, value: Tensor, mask: Tensor? = nil, dropout: Double = 0, causal: Bool = false,
+        generator: Generator? = nil
     ) throws -> Tensor {
-        try Tensor.make {
-            ct_scaled_dot_product_attention($0, query.handle, key.handle, value.handle, mask?.handle, dropout, causal)
+        guard dropout > 0, let generator else {
+            return try Tensor.make {
+                ct_scaled_dot_product_attention($0, query.handle, key.handle, value.handle, mask?.handle, dropout, causal)
+            }
         }
+        let (length, sourceLength) = (query.size(-2), key.size(-2))
+        var scores = try query.matmul(key.transposed(-2, -1)) * (1 / Double(query.size(-1)).squareRoot())
+        if causal {
+            let rows = try Tensor.arange(length, device: query.device).unsqueezed(1)
+            let columns = try Tensor.arange(sourceLength, device: query.device).unsqueezed(0)
+            scores = try scores.maskedFill(columns.gt(rows), with: -Double.infinity)
+        }
+        if let mask {
+            scores = mask.dtype == .bool
+                ? try scores.maskedFill(mask.logicalNot(), with: -Double.infinity) : try scores + mask
+        }
+        let weights = try Functional.dropout(
+            scores.softmax(dimension: -1), p: dropout, training: true, generator: generator)
+        return try weights.matmul(value)
     }
 }

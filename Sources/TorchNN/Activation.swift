@@ -39,7 +39,7 @@ public final class Dropout: Module, UnaryLayer {
     }
 
     public func callAsFunction(_ input: Tensor) throws -> Tensor {
-        try Functional.dropout(input, p: p, training: training)
+        try Functional.dropout(input, p: p, training: training, generator: dropoutGenerator)
     }
 }
 

@@ -48,7 +48,8 @@ public final class MultiHeadAttention: Module {
             }
         }
         let attended = try Functional.scaledDotProductAttention(
-            query: q, key: k, value: v, mask: mask, dropout: training ? dropout : 0, causal: causal)
+            query: q, key: k, value: v, mask: mask, dropout: training ? dropout : 0, causal: causal,
+            generator: dropoutGenerator)
         return try output(mergeHeads(attended))
     }
 

@@ -12,6 +12,9 @@ import Torch
 open class Module {
     /// Whether the module is in training mode (dropout active, batch statistics used).
     public private(set) var training = true
+    /// Where this module's dropout draws its masks; nil: the engine's global generator. Set with
+    /// ``drawDropout(from:)``.
+    public private(set) var dropoutGenerator: Generator?
 
     public init() {}
 
@@ -146,6 +149,13 @@ open class Module {
         for (_, item) in items() {
             if case .module(let child) = item { child.train(on) }
         }
+    }
+
+    /// Makes every dropout at and below this module (dropout layers, attention-weight dropout) draw its masks from
+    /// `generator`, so that a training run's masks depend on its own seed and state, not on whatever else draws from
+    /// the engine's global generator in the process; nil goes back to the global generator.
+    public func drawDropout(from generator: Generator?) {
+        for module in [self] + namedModules().map(\.module) { module.dropoutGenerator = generator }
     }
 
     /// Evaluation mode: dropout off, running statistics used.

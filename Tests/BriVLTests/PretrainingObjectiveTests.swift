@@ -104,6 +104,41 @@ struct PretrainingObjectiveTests {
         #expect(worst < 1e-10)
     }
 
+    @Test("gradient cache with dropout drawn from the model's own generator: exact replay, global generator untouched")
+    func gradientCacheReplaysGeneratorDropout() throws {
+        var configuration = ModelFixtures.vit
+        configuration.text = ModelFixtures.text(dropout: 0.3)  // hidden and attention-weight dropout
+        let batch = try ModelFixtures.batch(6, seed: 21, dtype: .float64)
+        let chunks = GradientCache.chunks(of: 6, size: 4)
+
+        // Reference: the chunks encoded once, with a graph, in the order the cache's first pass draws masks.
+        let reference = try make(configuration, objective: ObjectiveConfiguration(contrast: .inBatch), batch: 6)
+        reference.drawDropout(from: try Generator(seed: 22))
+        let images = try Tensor.cat(chunks.map { try reference.model.encodeImage(batch.images.rows($0)) })
+        let texts = try Tensor.cat(
+            chunks.map {
+                try reference.model.encodeText(
+                    tokenIDs: batch.tokenIDs.rows($0), attentionMask: batch.attentionMask.rows($0))
+            })
+        try InBatchContrastiveLoss()(image: images, text: texts, logScale: reference.model.logitScale).loss.backward()
+
+        var chunked = ObjectiveConfiguration(contrast: .inBatch)
+        chunked.gradientCacheChunk = 4
+        let cached = try make(configuration, objective: chunked, batch: 6)
+        cached.drawDropout(from: try Generator(seed: 22))
+        _ = try cached.accumulateGradients(
+            images: batch.images, tokenIDs: batch.tokenIDs, attentionMask: batch.attentionMask, step: 0, seed: 1)
+        // No retries needed: nothing else in the process draws from these generators.
+        #expect(try maximumDifference(gradients(of: reference), gradients(of: cached)) < 1e-10)
+
+        // The masks really differ with the seed (the check above is not vacuous).
+        let other = try make(configuration, objective: chunked, batch: 6)
+        other.drawDropout(from: try Generator(seed: 23))
+        _ = try other.accumulateGradients(
+            images: batch.images, tokenIDs: batch.tokenIDs, attentionMask: batch.attentionMask, step: 0, seed: 1)
+        #expect(try maximumDifference(gradients(of: cached), gradients(of: other)) > 1e-6)
+    }
+
     @Test("gradient cache with batch norm: running statistics advance once per chunk, not twice")
     func gradientCacheBatchNormBuffers() throws {
         var objective = ObjectiveConfiguration(contrast: .inBatch)

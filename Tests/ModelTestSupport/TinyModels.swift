@@ -8,7 +8,7 @@ public enum TinyModels {
     ///   - vocabularySize: the tokenizer's size (0 where the trainer fills it in from the vocabulary file)
     ///   - width: channels of the last ResNet stage, BERT's hidden size and the joint embedding size
     ///   - maxLength: tokens per text (BERT gets at least 16 positions)
-    ///   - dropout: BERT's hidden dropout; nonzero draws from the engine's global generator
+    ///   - dropout: BERT's hidden dropout; it draws from the engine's global generator unless the model is given its own (`drawDropout(from:)`)
     public static func configuration(
         name: String = "test", vocabularySize: Int, width: Int = 8, maxLength: Int = 12, dropout: Double = 0
     ) -> BriVLConfiguration {

@@ -305,6 +305,45 @@ struct FunctionalTests {
             Functional.scaledDotProductAttention(query: q, key: k, value: v, mask: additive), shape: [1, 1, 1], [4])
     }
 
+    @Test("dropout from a generator: reproducible by seed, the same statistics and gradient, global generator untouched")
+    func dropoutFromGenerator() throws {
+        let x = try Tensor.ones([100_000], dtype: .float64).requiringGrad()
+        let global = try Engine.randomState()
+        let y = try Functional.dropout(x, p: 0.3, training: true, generator: Generator(seed: 5))
+        #expect(try Engine.randomState().equals(global), "the global generator moved")
+        let values = try y.toArray(Double.self)
+        #expect(Swift.abs(Double(values.filter { $0 == 0 }.count) / 100_000 - 0.3) < 0.01)
+        #expect(values.allSatisfy { $0 == 0 || Swift.abs($0 - 1 / 0.7) < 1e-12 })
+        #expect(try Functional.dropout(x, p: 0.3, training: true, generator: Generator(seed: 5)).equals(y))
+        #expect(try !Functional.dropout(x, p: 0.3, training: true, generator: Generator(seed: 6)).equals(y))
+        // The gradient is the mask scaled by 1/(1 − p): the output itself for a input of ones.
+        try y.sum().backward()
+        #expect(try #require(x.grad).equals(y.detach()))
+        #expect(try Functional.dropout(x, p: 1, training: true, generator: Generator(seed: 5)).abs().sum().item() == 0)
+    }
+
+    @Test("attention with generator dropout: the composed path equals the fused one at p → 0, masks and causal included")
+    func attentionWithGeneratorDropout() throws {
+        let generator = try Generator(seed: 9)
+        let q = try Tensor.randn([2, 3, 5, 4], dtype: .float64, generator: generator)
+        let k = try Tensor.randn([2, 3, 6, 4], dtype: .float64, generator: generator)
+        let v = try Tensor.randn([2, 3, 6, 4], dtype: .float64, generator: generator)
+        let keep = try Tensor([true, true, false, true, true, false], shape: [1, 1, 1, 6])
+        for (mask, causal) in [(nil, false), (keep, false), (nil, true)] as [(Tensor?, Bool)] {
+            let fused = try Functional.scaledDotProductAttention(query: q, key: k, value: v, mask: mask, causal: causal)
+            let composed = try Functional.scaledDotProductAttention(
+                query: q, key: k, value: v, mask: mask, dropout: 1e-12, causal: causal, generator: Generator(seed: 1))
+            #expect(try (fused - composed).abs().max().item() < 1e-9, "mask \(mask != nil), causal \(causal)")
+        }
+        // With real dropout: reproducible by seed, and some weights are dropped.
+        let a = try Functional.scaledDotProductAttention(
+            query: q, key: k, value: v, dropout: 0.5, generator: Generator(seed: 2))
+        let b = try Functional.scaledDotProductAttention(
+            query: q, key: k, value: v, dropout: 0.5, generator: Generator(seed: 2))
+        let plain = try Functional.scaledDotProductAttention(query: q, key: k, value: v)
+        #expect(try a.equals(b) && !a.equals(plain))
+    }
+
     @Test("dropout statistics")
     func dropout() throws {
         Engine.seed(2024)

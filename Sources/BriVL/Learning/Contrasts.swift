@@ -76,6 +76,8 @@ public protocol ContrastiveObjective: AnyObject {
     func checkpoint() -> ContrastCheckpoint
     /// Restores a state ``checkpoint()`` made; throws when a part this contrast needs is missing.
     func restore(_ checkpoint: ContrastCheckpoint) throws
+    /// Points the dropout of the modules the contrast keeps (the momentum towers) at `generator`.
+    func drawDropout(from generator: Generator?)
 }
 
 /// CLIP's in-batch contrast: every other pair of the batch is a negative; nothing is kept between steps.
@@ -95,6 +97,7 @@ public final class InBatchContrast: ContrastiveObjective {
     public var replicatedTensors: [Tensor] { [] }
     public func checkpoint() -> ContrastCheckpoint { ContrastCheckpoint() }
     public func restore(_ checkpoint: ContrastCheckpoint) throws {}
+    public func drawDropout(from generator: Generator?) {}
 }
 
 /// BriVL's momentum contrast (MoCo): momentum copies of both towers give each pair's keys, and queues of earlier
@@ -172,6 +175,8 @@ public final class MomentumContrast: ContrastiveObjective {
     }
 
     public var replicatedTensors: [Tensor] { towers.stateDict().map(\.tensor) + [imageQueue.keys, textQueue.keys] }
+
+    public func drawDropout(from generator: Generator?) { towers.drawDropout(from: generator) }
 
     public func checkpoint() -> ContrastCheckpoint {
         ContrastCheckpoint(

@@ -10,7 +10,8 @@ import TorchNN
 ///    (the surrogate Σ e·∂L/∂e has exactly the parameter gradient of the full-batch loss).
 ///
 /// Only one chunk's activations are alive at a time. To make the second encoding identical to the first, the
-/// global random state (dropout) is restored per chunk, and module buffers (batch-norm running statistics) are
+/// random state (the engine's global generator and the modules' dropout generators) is restored per chunk, and
+/// module buffers (batch-norm running statistics) are
 /// restored after the first pass so they are updated once. Batch normalisation sees chunk statistics, as it
 /// would in any chunked encoder. A batch that fits one chunk is encoded once, with its graph kept.
 ///
@@ -39,7 +40,7 @@ public struct GradientCache: Sendable {
     /// Accumulates the parameter gradients of `loss(embeddings) + Σ extra losses`.
     /// - Parameters:
     ///   - encoders: one per embedding the loss takes (image, text)
-    ///   - buffersOf: modules whose buffers must change only once per step
+    ///   - buffersOf: modules whose buffers must change only once per step, and whose dropout generators replay
     ///   - loss: the coupled loss over the full batch's embeddings, in `encoders` order
     /// - Returns: the sum of the extra loss terms' values
     @discardableResult
@@ -53,13 +54,14 @@ public struct GradientCache: Sendable {
         // 1. Encode without a graph, remembering the random state each chunk started from.
         let buffers = modules.flatMap { $0.namedBuffers().map(\.tensor) }
         let savedBuffers = try buffers.map { try $0.clone() }
-        var randomStates: [[Tensor]] = []
+        let random = RandomSnapshot.Sources(modules)
+        var randomStates: [[RandomSnapshot]] = []
         var embeddings: [Tensor] = []
         for encoder in encoders {
-            var states: [Tensor] = []
+            var states: [RandomSnapshot] = []
             var parts: [Tensor] = []
             for range in ranges {
-                states.append(try Engine.randomState())
+                states.append(try random.snapshot())
                 parts.append(try withNoGrad { try encoder(range, false).embedding })
             }
             randomStates.append(states)
@@ -83,7 +85,7 @@ public struct GradientCache: Sendable {
         var extraTotal = 0.0
         for (index, encoder) in encoders.enumerated() {
             for (chunk, range) in ranges.enumerated() {
-                try Engine.restoreRandomState(randomStates[index][chunk])
+                try randomStates[index][chunk].restore()
                 let (embedding, extra) = try encoder(range, true)
                 let gradient = try cached[index].narrowed(dimension: 0, start: range.lowerBound, length: range.count)
                 var surrogate = try (embedding * gradient).sum() * embeddingGradientScale
@@ -120,5 +122,32 @@ public struct GradientCache: Sendable {
         }
         try surrogate?.backward()
         return extraTotal
+    }
+}
+
+/// The states of every generator an encoder may draw from, taken before a chunk and put back before its replay.
+struct RandomSnapshot {
+    /// The engine's global generator and the distinct dropout generators of some modules.
+    struct Sources {
+        let generators: [Generator]
+
+        init(_ modules: [Module]) {
+            var seen: Set<ObjectIdentifier> = []
+            generators = modules.flatMap { [$0] + $0.namedModules().map(\.module) }
+                .compactMap(\.dropoutGenerator)
+                .filter { seen.insert(ObjectIdentifier($0)).inserted }
+        }
+
+        func snapshot() throws -> RandomSnapshot {
+            RandomSnapshot(global: try Engine.randomState(), generators: try generators.map { ($0, try $0.state()) })
+        }
+    }
+
+    let global: Tensor
+    let generators: [(Generator, Tensor)]
+
+    func restore() throws {
+        try Engine.restoreRandomState(global)
+        for (generator, state) in generators { try generator.restore(state) }
     }
 }

@@ -86,6 +86,13 @@ public final class PretrainingObjective {
         self.masking = masking
     }
 
+    /// Makes the dropout of every module the objective runs (the model, the MLM head, the momentum towers) draw
+    /// from `generator` instead of the engine's global generator.
+    public func drawDropout(from generator: Generator?) {
+        for module in trainedModules { module.drawDropout(from: generator) }
+        contrast.drawDropout(from: generator)
+    }
+
     /// The momentum contrast, when the objective uses it.
     public var momentumContrast: MomentumContrast? { contrast as? MomentumContrast }
 

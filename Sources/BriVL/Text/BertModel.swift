@@ -74,7 +74,7 @@ public final class BertSelfAttention: Module {
         }
         let attended = try Functional.scaledDotProductAttention(
             query: heads(query(x)), key: heads(key(x)), value: heads(value(x)), mask: mask,
-            dropout: training ? dropout : 0)
+            dropout: training ? dropout : 0, generator: dropoutGenerator)
         return try attended.transposed(1, 2).reshaped([batch, length, hidden])
     }
 }
