@@ -122,146 +122,183 @@ final class PairCleaner {
         text = TextCleaner(rules: rules)
     }
 
-    /// Decides one sample. `counts` receives the per-sample tallies that do not wait for the final decision
-    /// (extension mismatches).
+    /// Decides one sample in four phases — read the caption, check the image's header, clean the captions, verify
+    /// (and re-encode) the whole image — and assembles the kept pair. Every rule that fails is recorded; the image
+    /// is decoded in full only for a pair still in. `counts` receives the per-sample tallies that do not wait for
+    /// the final decision (extension mismatches).
     func process(_ sample: Sample, outputKey: String, counts: inout CleaningCounts) -> Outcome {
+        var verdict = Verdict()
+        let record = readCaption(sample, into: &verdict)
+        let probe = checkImageHeader(sample, into: &verdict, counts: &counts)
+        var captions = record.map { cleanCaptions($0, into: &verdict) } ?? CleanedCaptions()
+        var image = (data: sample.image?.data ?? Data(), fileExtension: "jpg")
+        if verdict.passed, let probe, let verified = verifyImage(image.data, probe: probe, into: &verdict) {
+            image = (verified.data, verified.fileExtension)
+            captions.modifications.reencoded = verified.reencoded
+        }
+        guard verdict.passed, let record, let probe, let original = sample.image else {
+            return .rejected(
+                RejectedPair(
+                    key: outputKey, files: sample.files, reasons: verdict.reasons, details: verdict.details,
+                    record: record))
+        }
+
+        var files = sample.files
+        files[original.extension] = nil
+        files["txt"] = nil
+        files["json"] = nil
+        files[image.fileExtension] = image.data
+        return .accepted(
+            AcceptedPair(
+                key: outputKey, original: sample, originalRecord: record, files: files,
+                record: cleanedRecord(
+                    record, texts: captions.texts, probe: probe, modifications: captions.modifications,
+                    renamedFrom: outputKey != sample.key ? sample.key : nil),
+                cleanedTexts: captions.texts, textHashes: captions.hashes, imageHash: ContentHash.of(original.data),
+                imageData: image.data, modifications: captions.modifications))
+    }
+
+    // MARK: Phases
+
+    /// The rules a pair failed so far, each once, with every detail.
+    struct Verdict {
         var reasons: [CleaningRejectReason] = []
         var details: [String] = []
-        func fail(_ reason: CleaningRejectReason, _ detail: String) {
+        var passed: Bool { reasons.isEmpty }
+
+        mutating func fail(_ reason: CleaningRejectReason, _ detail: String) {
             if !reasons.contains(reason) { reasons.append(reason) }
             details.append(detail)
         }
+    }
 
-        // Caption.
-        var record: PairRecord? = nil
-        switch CaptionReader.record(of: sample) {
-        case .success(let read): record = read
-        case .failure(.missing): fail(.missingCaption, "no .json or .txt caption")
-        case .failure(.invalidUTF8): fail(.invalidUTF8, "the caption file is not valid UTF-8")
-        case .failure(let problem): fail(.invalidCaption, problem.description)
-        }
-
-        // Image header rules.
-        var probe: ImageProbe? = nil
-        var imageData = Data()
-        if let image = sample.image {
-            imageData = image.data
-            do {
-                let found = try codec.probe(image.data)
-                probe = found
-                if CleaningImageFormat(fileExtension: image.extension) != found.format {
-                    counts.imageExtensionMismatches += 1
-                }
-                let longer = max(found.width, found.height), shorter = min(found.width, found.height)
-                if let limit = configuration.image.maximumAspectRatio, Double(longer) > limit * Double(shorter) {
-                    fail(
-                        .aspectRatio,
-                        "aspect ratio \(Self.format(Double(longer) / Double(shorter))) > \(Self.format(limit)) (\(found.width)×\(found.height))"
-                    )
-                }
-                if let limit = configuration.image.minimumShorterSide, shorter < limit {
-                    fail(.imageTooSmall, "shorter side \(shorter) px < \(limit) px (\(found.width)×\(found.height))")
-                }
-            } catch {
-                fail(.undecodableImage, "image .\(image.extension): \(Self.shortDescription(error))")
-            }
-        } else {
-            let names = sample.files.keys.sorted().joined(separator: ", ")
-            fail(.missingImage, "no .jpg/.jpeg/.png/.webp file (has: \(names))")
-        }
-
-        // Text rules, caption by caption.
-        var cleanedTexts: [String] = []
-        var textHashes: [ContentHash] = []
+    /// The captions that survived the text rules, and what the rules changed.
+    struct CleanedCaptions {
+        var texts: [String] = []
+        var hashes: [ContentHash] = []
         var modifications = PairModifications()
-        if let record {
-            var failures: [TextFailure] = []
-            // A caption that cleans to the text of an earlier one of the same pair says nothing new: it is left out
-            // and counted with the removed captions (PairRecord.captions is the same rule for the loader).
-            var seen = Set<String>()
-            var repeats = 0
-            for caption in record.texts {
-                let cleaned = text.clean(caption)
-                if let failure = cleaned.failure {
-                    failures.append(failure)
-                    continue
-                }
-                guard seen.insert(cleaned.text).inserted else {
-                    repeats += 1
-                    continue
-                }
-                cleanedTexts.append(cleaned.text)
-                textHashes.append(cleaned.normalizedHash)
-                modifications.maskedCharacters += cleaned.maskedCharacters
-                modifications.maskedOccurrences += cleaned.maskedOccurrences
-                modifications.nameOccurrences += cleaned.namesReplaced
-                modifications.boilerplateOccurrences += cleaned.boilerplateRemoved
+    }
+
+    private func readCaption(_ sample: Sample, into verdict: inout Verdict) -> PairRecord? {
+        switch CaptionReader.record(of: sample) {
+        case .success(let record): return record
+        case .failure(.missing): verdict.fail(.missingCaption, "no .json or .txt caption")
+        case .failure(.invalidUTF8): verdict.fail(.invalidUTF8, "the caption file is not valid UTF-8")
+        case .failure(let problem): verdict.fail(.invalidCaption, problem.description)
+        }
+        return nil
+    }
+
+    /// The image's format and size from its header, against the aspect-ratio and size rules.
+    private func checkImageHeader(_ sample: Sample, into verdict: inout Verdict, counts: inout CleaningCounts)
+        -> ImageProbe?
+    {
+        guard let image = sample.image else {
+            let names = sample.files.keys.sorted().joined(separator: ", ")
+            verdict.fail(.missingImage, "no .jpg/.jpeg/.png/.webp file (has: \(names))")
+            return nil
+        }
+        let probe: ImageProbe
+        do {
+            probe = try codec.probe(image.data)
+        } catch {
+            verdict.fail(.undecodableImage, "image .\(image.extension): \(Self.shortDescription(error))")
+            return nil
+        }
+        if CleaningImageFormat(fileExtension: image.extension) != probe.format { counts.imageExtensionMismatches += 1 }
+        let size = "\(probe.width)×\(probe.height)"
+        let longer = max(probe.width, probe.height), shorter = min(probe.width, probe.height)
+        if let limit = configuration.image.maximumAspectRatio, Double(longer) > limit * Double(shorter) {
+            verdict.fail(
+                .aspectRatio,
+                "aspect ratio \(Self.format(Double(longer) / Double(shorter))) > \(Self.format(limit)) (\(size))")
+        }
+        if let limit = configuration.image.minimumShorterSide, shorter < limit {
+            verdict.fail(.imageTooSmall, "shorter side \(shorter) px < \(limit) px (\(size))")
+        }
+        return probe
+    }
+
+    /// The text rules, caption by caption. A caption that cleans to the text of an earlier one of the same pair
+    /// says nothing new: it is left out and counted with the removed captions (PairRecord.captions is the same rule
+    /// for the loader).
+    private func cleanCaptions(_ record: PairRecord, into verdict: inout Verdict) -> CleanedCaptions {
+        var result = CleanedCaptions()
+        var failures: [TextFailure] = []
+        var seen = Set<String>()
+        var repeats = 0
+        for caption in record.texts {
+            let cleaned = text.clean(caption)
+            if let failure = cleaned.failure {
+                failures.append(failure)
+                continue
             }
-            if cleanedTexts.isEmpty {
-                if failures.isEmpty || failures.allSatisfy({ $0 == .empty }) {
-                    fail(.emptyCaption, "no caption with text")
-                } else {
-                    if failures.contains(.language) {
-                        fail(.language, Self.languageDetail(configuration.text))
-                    }
-                    if failures.contains(.emptyAfterCleaning) {
-                        fail(.emptyAfterCleaning, "nothing left after boilerplate, sensitive-word and name rules")
-                    }
-                }
-            } else {
-                modifications.captionsRemoved = failures.count + repeats
+            guard seen.insert(cleaned.text).inserted else {
+                repeats += 1
+                continue
+            }
+            result.texts.append(cleaned.text)
+            result.hashes.append(cleaned.normalizedHash)
+            result.modifications.maskedCharacters += cleaned.maskedCharacters
+            result.modifications.maskedOccurrences += cleaned.maskedOccurrences
+            result.modifications.nameOccurrences += cleaned.namesReplaced
+            result.modifications.boilerplateOccurrences += cleaned.boilerplateRemoved
+        }
+        guard result.texts.isEmpty else {
+            result.modifications.captionsRemoved = failures.count + repeats
+            return result
+        }
+        if failures.isEmpty || failures.allSatisfy({ $0 == .empty }) {
+            verdict.fail(.emptyCaption, "no caption with text")
+        } else {
+            if failures.contains(.language) { verdict.fail(.language, Self.languageDetail(configuration.text)) }
+            if failures.contains(.emptyAfterCleaning) {
+                verdict.fail(.emptyAfterCleaning, "nothing left after boilerplate, sensitive-word and name rules")
             }
         }
+        return result
+    }
 
-        // Whole-image check and re-encoding, only for pairs still in.
-        var outputExtension = "jpg"
-        if reasons.isEmpty, let probe {
-            do {
-                if let jpeg = try codec.verify(imageData, reencodingAsJPEG: configuration.image.jpegQuality) {
-                    imageData = jpeg
-                    modifications.reencoded = true
-                } else {
-                    outputExtension = Self.fileExtension(probe.format)
-                }
-            } catch {
-                fail(.undecodableImage, "image: \(Self.shortDescription(error))")
+    /// The whole image decoded, and re-encoded as JPEG when the configuration asks for it.
+    private func verifyImage(_ data: Data, probe: ImageProbe, into verdict: inout Verdict)
+        -> (data: Data, fileExtension: String, reencoded: Bool)?
+    {
+        do {
+            if let jpeg = try codec.verify(data, reencodingAsJPEG: configuration.image.jpegQuality) {
+                return (jpeg, "jpg", true)
             }
+            return (data, Self.fileExtension(probe.format), false)
+        } catch {
+            verdict.fail(.undecodableImage, "image: \(Self.shortDescription(error))")
+            return nil
         }
+    }
 
-        guard reasons.isEmpty, let record, let probe else {
-            return .rejected(
-                RejectedPair(key: outputKey, files: sample.files, reasons: reasons, details: details, record: record))
-        }
-
-        var cleanedRecord = record
-        cleanedRecord.texts = cleanedTexts
-        cleanedRecord.width = probe.width
-        cleanedRecord.height = probe.height
+    /// The kept pair's caption record: the cleaned texts, the image size, the original captions and which rules
+    /// changed it.
+    private func cleanedRecord(
+        _ record: PairRecord, texts: [String], probe: ImageProbe, modifications: PairModifications,
+        renamedFrom originalKey: String?
+    ) -> PairRecord {
+        var cleaned = record
+        cleaned.texts = texts
+        cleaned.width = probe.width
+        cleaned.height = probe.height
         var metadata = record.metadata ?? [:]
         // Cleaning cleaned pairs again keeps the first originals; earlier versions kept them as a JSON string.
         let earlierOriginals = metadata.removeValue(forKey: "original_texts").flatMap {
             try? JSONDecoder().decode([String].self, from: Data($0.utf8))
         }
-        cleanedRecord.originalTexts = record.originalTexts ?? earlierOriginals ?? record.texts
+        cleaned.originalTexts = record.originalTexts ?? earlierOriginals ?? record.texts
         var applied: [String] = []
         if modifications.boilerplateOccurrences > 0 { applied.append("boilerplate") }
         if modifications.maskedCharacters > 0 { applied.append("sensitive") }
         if modifications.nameOccurrences > 0 { applied.append("names") }
         if modifications.captionsRemoved > 0 { applied.append("captions_removed") }
         if !applied.isEmpty { metadata["clean_rules"] = applied.joined(separator: ",") }
-        if outputKey != sample.key { metadata["original_key"] = sample.key }
-        cleanedRecord.metadata = metadata
-
-        var files = sample.files
-        if let image = sample.image { files[image.extension] = nil }
-        files["txt"] = nil
-        files["json"] = nil
-        files[outputExtension] = imageData
-        return .accepted(
-            AcceptedPair(
-                key: outputKey, original: sample, originalRecord: record, files: files, record: cleanedRecord, cleanedTexts: cleanedTexts,
-                textHashes: textHashes, imageHash: ContentHash.of(sample.image!.data), imageData: imageData,
-                modifications: modifications))
+        if let originalKey { metadata["original_key"] = originalKey }
+        cleaned.metadata = metadata
+        return cleaned
     }
 
     // MARK: Helpers
