@@ -80,21 +80,37 @@ public final class MultiPatternMatcher: Sendable {
         self.options = options
         let foldCase = options.foldCase
         let fold: (UInt32) -> UInt32 = { foldCase ? MultiPatternMatcher.fold($0) : $0 }
+        let (folded, originals) = Self.intern(input, fold: fold)
+        patterns = originals
+        let symbolOf = try Self.alphabet(of: folded)
+        (bmpSymbols, otherSymbols) = Self.symbolTables(symbolOf, fold: fold)
+        let trie = Self.trie(of: folded, symbols: symbolOf, asciiWordBoundaries: options.asciiWordBoundaries)
+        patternLengths = trie.lengths
+        boundaryFlags = trie.flags
+        let edges = Self.compactEdges(trie.children, alphabetSize: symbolOf.count)
+        (edgeStart, edgeSymbols, edgeTargets, rootNext) = (edges.starts, edges.symbols, edges.targets, edges.root)
+        (failure, outputLink) = Self.failureLinks(trie.children, output: trie.output)
+        outputPattern = trie.output
+    }
 
-        // Intern the folded patterns.
+    // MARK: Building the automaton
+
+    /// The distinct non-empty patterns, folded, beside the first spelling of each.
+    private static func intern(_ input: [String], fold: (UInt32) -> UInt32) -> (folded: [[UInt32]], originals: [String]) {
         var folded: [[UInt32]] = []
         var originals: [String] = []
-        var seen: [[UInt32]: Int] = [:]
+        var seen: Set<[UInt32]> = []
         for pattern in input {
             let scalars = pattern.unicodeScalars.map { fold($0.value) }
-            guard !scalars.isEmpty, seen[scalars] == nil else { continue }
-            seen[scalars] = folded.count
+            guard !scalars.isEmpty, seen.insert(scalars).inserted else { continue }
             folded.append(scalars)
             originals.append(pattern)
         }
-        patterns = originals
+        return (folded, originals)
+    }
 
-        // Alphabet: the folded scalars of the patterns, numbered from 1 (0 = absent from every pattern).
+    /// The folded scalars of the patterns, numbered from 1 (0 = absent from every pattern).
+    private static func alphabet(of folded: [[UInt32]]) throws -> [UInt32: UInt16] {
         var symbolOf: [UInt32: UInt16] = [:]
         for scalars in folded {
             for value in scalars where symbolOf[value] == nil {
@@ -104,49 +120,66 @@ public final class MultiPatternMatcher: Sendable {
                 symbolOf[value] = UInt16(symbolOf.count + 1)
             }
         }
-        let alphabetSize = symbolOf.count
+        return symbolOf
+    }
+
+    /// The symbol of every BMP scalar (folded first) as a flat table, and of the scalars beyond it as a dictionary.
+    private static func symbolTables(_ symbolOf: [UInt32: UInt16], fold: (UInt32) -> UInt32)
+        -> (bmp: [UInt16], other: [UInt32: UInt16])
+    {
         var bmp = [UInt16](repeating: 0, count: 0x10000)
         var other: [UInt32: UInt16] = [:]
-        if alphabetSize > 0 {
-            for value in 0..<UInt32(0x10000) {
-                if let symbol = symbolOf[fold(value)] { bmp[Int(value)] = symbol }
-            }
-            for (value, symbol) in symbolOf where value >= 0x10000 { other[value] = symbol }
+        guard !symbolOf.isEmpty else { return (bmp, other) }
+        for value in 0..<UInt32(0x10000) {
+            if let symbol = symbolOf[fold(value)] { bmp[Int(value)] = symbol }
         }
-        bmpSymbols = bmp
-        otherSymbols = other
+        for (value, symbol) in symbolOf where value >= 0x10000 { other[value] = symbol }
+        return (bmp, other)
+    }
 
-        // Trie.
+    /// The patterns' trie: children per state, the pattern ending at each state, and per pattern its length and
+    /// word-boundary flags.
+    private struct Trie {
         var children: [[UInt16: Int32]] = [[:]]
         var output: [Int32] = [-1]
         var lengths: [Int32] = []
         var flags: [UInt8] = []
+    }
+
+    private static func trie(of folded: [[UInt32]], symbols symbolOf: [UInt32: UInt16], asciiWordBoundaries: Bool)
+        -> Trie
+    {
+        var trie = Trie()
         for (id, scalars) in folded.enumerated() {
             var state = 0
             for value in scalars {
-                let symbol = symbolOf[value]!
-                if let next = children[state][symbol] {
+                let symbol = symbolOf[value] ?? 0  // every pattern scalar is in the alphabet
+                if let next = trie.children[state][symbol] {
                     state = Int(next)
                 } else {
-                    children.append([:])
-                    output.append(-1)
-                    children[state][symbol] = Int32(children.count - 1)
-                    state = children.count - 1
+                    trie.children.append([:])
+                    trie.output.append(-1)
+                    trie.children[state][symbol] = Int32(trie.children.count - 1)
+                    state = trie.children.count - 1
                 }
             }
-            output[state] = Int32(id)
-            lengths.append(Int32(scalars.count))
+            trie.output[state] = Int32(id)
+            trie.lengths.append(Int32(scalars.count))
             var flag: UInt8 = 0
-            if options.asciiWordBoundaries {
-                if MultiPatternMatcher.isASCIIAlphanumeric(scalars.first!) { flag |= 1 }
-                if MultiPatternMatcher.isASCIIAlphanumeric(scalars.last!) { flag |= 2 }
+            if asciiWordBoundaries, let first = scalars.first, let last = scalars.last {
+                if MultiPatternMatcher.isASCIIAlphanumeric(first) { flag |= 1 }
+                if MultiPatternMatcher.isASCIIAlphanumeric(last) { flag |= 2 }
             }
-            flags.append(flag)
+            trie.flags.append(flag)
         }
-        patternLengths = lengths
-        boundaryFlags = flags
+        return trie
+    }
 
-        // Compact edges, sorted by symbol.
+    /// Every state's edges in one array, sorted by symbol, with each state's start; and the root's edges as a
+    /// table indexed by symbol.
+    private static func compactEdges(_ children: [[UInt16: Int32]], alphabetSize: Int)
+        -> (starts: [Int32], symbols: [UInt16], targets: [Int32], root: [Int32])
+    {
         let stateCount = children.count
         var starts = [Int32](repeating: 0, count: stateCount + 1)
         var symbols: [UInt16] = []
@@ -161,14 +194,14 @@ public final class MultiPatternMatcher: Sendable {
             }
         }
         starts[stateCount] = Int32(symbols.count)
-        edgeStart = starts
-        edgeSymbols = symbols
-        edgeTargets = targets
         var root = [Int32](repeating: 0, count: alphabetSize + 1)
         for (symbol, target) in children[0] { root[Int(symbol)] = target }
-        rootNext = root
+        return (starts, symbols, targets, root)
+    }
 
-        // Failure and output links, breadth first so a state's failure target is finished before it.
+    /// Failure and output links, breadth first so a state's failure target is finished before it.
+    private static func failureLinks(_ children: [[UInt16: Int32]], output: [Int32]) -> (failure: [Int32], outputLink: [Int32]) {
+        let stateCount = children.count
         var fail = [Int32](repeating: 0, count: stateCount)
         var link = [Int32](repeating: -1, count: stateCount)
         var queue: [Int32] = []
@@ -194,9 +227,7 @@ public final class MultiPatternMatcher: Sendable {
                 queue.append(target)
             }
         }
-        failure = fail
-        outputLink = link
-        outputPattern = output
+        return (fail, link)
     }
 
     /// Length in scalars of pattern `id` (as folded).

@@ -154,6 +154,7 @@ public final class TextCleaner {
         self.rules = rules
     }
 
+    /// Runs the rules in order (see the type's documentation); the first rule that fails ends the caption.
     public func clean(_ text: String) -> CleanedText {
         var result = CleanedText(text: text)
         input.removeAll(keepingCapacity: true)
@@ -162,106 +163,19 @@ public final class TextCleaner {
             result.failure = .empty
             return result
         }
-
-        // 1. Boilerplate.
-        work.removeAll(keepingCapacity: true)
-        if let boilerplate = rules.boilerplate {
-            occurrences.removeAll(keepingCapacity: true)
-            input.withUnsafeBufferPointer { boilerplate.leftmostLongest(in: $0, scratch: &scratch, into: &occurrences) }
-            if occurrences.isEmpty {
-                work.append(contentsOf: input)
-            } else {
-                result.boilerplateRemoved = occurrences.count
-                var position = 0
-                for occurrence in occurrences {
-                    work.append(contentsOf: input[position..<occurrence.start])
-                    position = occurrence.end
-                }
-                work.append(contentsOf: input[position...])
-                Self.tidyAfterRemoval(&work)
-            }
-        } else {
-            work.append(contentsOf: input)
-        }
-
+        result.boilerplateRemoved = removeBoilerplate()
         if !work.contains(where: { !TextScalars.isSeparator($0) }) {
             result.failure = .emptyAfterCleaning
             return result
         }
-
-        // 2. Language.
-        switch rules.configuration.language {
-        case .zh:
-            if !Self.hasAtLeast(rules.configuration.minimumChineseCharacters, in: work, where: TextScalars.isHan) {
-                result.failure = .language
-                return result
-            }
-        case .en:
-            if !Self.hasAtLeast(rules.configuration.minimumLatinLetters, in: work, where: TextScalars.isLatinLetter) {
-                result.failure = .language
-                return result
-            }
-        case .any:
-            break
+        guard passesLanguagePolicy() else {
+            result.failure = .language
+            return result
         }
-
-        // 3. Sensitive words.
-        marks.removeAll(keepingCapacity: true)
-        marks.append(contentsOf: repeatElement(0, count: work.count))
-        if let sensitive = rules.sensitive {
-            occurrences.removeAll(keepingCapacity: true)
-            work.withUnsafeBufferPointer { buffer in
-                sensitive.forEachOccurrence(in: buffer) { start, end, pattern in
-                    occurrences.append(.init(start: start, end: end, pattern: pattern))
-                }
-            }
-            if !occurrences.isEmpty {
-                result.maskedOccurrences = occurrences.count
-                for occurrence in occurrences {
-                    for index in occurrence.start..<occurrence.end where marks[index] == 0 {
-                        marks[index] = 1
-                        result.maskedCharacters += 1
-                    }
-                }
-                let mask = rules.maskScalar
-                for index in 0..<work.count where marks[index] == 1 { work[index] = mask }
-            }
-        }
-
-        // 4. Names (the mask character never occurs in a name, so no name spans a mask).
-        occurrences.removeAll(keepingCapacity: true)
-        if let names = rules.names {
-            work.withUnsafeBufferPointer { names.leftmostLongest(in: $0, scratch: &scratch, into: &occurrences) }
-        }
-        output.removeAll(keepingCapacity: true)
-        var contentScalars = 0
-        if occurrences.isEmpty {
-            for index in 0..<work.count where marks[index] == 0 && !TextScalars.isSeparator(work[index]) {
-                contentScalars += 1
-            }
-            Self.appendCollapsingWhitespace(work[...], to: &output)
-        } else {
-            result.namesReplaced = occurrences.count
-            var position = 0
-            for occurrence in occurrences {
-                for index in position..<occurrence.start where marks[index] == 0 && !TextScalars.isSeparator(work[index]) {
-                    contentScalars += 1
-                }
-                Self.appendCollapsingWhitespace(work[position..<occurrence.start], to: &output)
-                output.append(contentsOf: rules.placeholderScalars)
-                position = occurrence.end
-            }
-            for index in position..<work.count where marks[index] == 0 && !TextScalars.isSeparator(work[index]) {
-                contentScalars += 1
-            }
-            Self.appendCollapsingWhitespace(work[position...], to: &output)
-        }
-        // 5. Trim (runs are already collapsed; a leading space may remain).
-        while let last = output.last, last == 0x20 { output.removeLast() }
-        if output.first == 0x20 { output.removeFirst() }
-
-        // 6. Empty after cleaning.
-        if contentScalars == 0 {
+        (result.maskedOccurrences, result.maskedCharacters) = maskSensitiveWords()
+        let (namesReplaced, contentScalars) = replaceNames()
+        result.namesReplaced = namesReplaced
+        guard contentScalars > 0 else {
             result.failure = .emptyAfterCleaning
             return result
         }
@@ -273,6 +187,94 @@ public final class TextCleaner {
         for value in output where !TextScalars.isSeparator(value) { normalized.append(MultiPatternMatcher.fold(value)) }
         result.normalizedHash = normalized.withUnsafeBufferPointer { ContentHash.of($0, seed: 0x7e47) }
         return result
+    }
+
+    // MARK: The rules, on the scalar buffers
+
+    /// 1. `input` without its boilerplate into `work`; returns the occurrences removed.
+    private func removeBoilerplate() -> Int {
+        work.removeAll(keepingCapacity: true)
+        guard let boilerplate = rules.boilerplate else {
+            work.append(contentsOf: input)
+            return 0
+        }
+        occurrences.removeAll(keepingCapacity: true)
+        input.withUnsafeBufferPointer { boilerplate.leftmostLongest(in: $0, scratch: &scratch, into: &occurrences) }
+        guard !occurrences.isEmpty else {
+            work.append(contentsOf: input)
+            return 0
+        }
+        var position = 0
+        for occurrence in occurrences {
+            work.append(contentsOf: input[position..<occurrence.start])
+            position = occurrence.end
+        }
+        work.append(contentsOf: input[position...])
+        Self.tidyAfterRemoval(&work)
+        return occurrences.count
+    }
+
+    /// 2. Enough Chinese characters (or Latin letters) in `work`.
+    private func passesLanguagePolicy() -> Bool {
+        let configuration = rules.configuration
+        switch configuration.language {
+        case .zh: return Self.hasAtLeast(configuration.minimumChineseCharacters, in: work, where: TextScalars.isHan)
+        case .en: return Self.hasAtLeast(configuration.minimumLatinLetters, in: work, where: TextScalars.isLatinLetter)
+        case .any: return true
+        }
+    }
+
+    /// 3. Masks every scalar of every sensitive-word occurrence in `work` (overlaps included) and marks it in
+    /// `marks`; returns the occurrences and the scalars masked.
+    private func maskSensitiveWords() -> (occurrences: Int, characters: Int) {
+        marks.removeAll(keepingCapacity: true)
+        marks.append(contentsOf: repeatElement(0, count: work.count))
+        guard let sensitive = rules.sensitive else { return (0, 0) }
+        occurrences.removeAll(keepingCapacity: true)
+        work.withUnsafeBufferPointer { buffer in
+            sensitive.forEachOccurrence(in: buffer) { start, end, pattern in
+                occurrences.append(.init(start: start, end: end, pattern: pattern))
+            }
+        }
+        guard !occurrences.isEmpty else { return (0, 0) }
+        var characters = 0
+        for occurrence in occurrences {
+            for index in occurrence.start..<occurrence.end where marks[index] == 0 {
+                marks[index] = 1
+                characters += 1
+            }
+        }
+        let mask = rules.maskScalar
+        for index in 0..<work.count where marks[index] == 1 { work[index] = mask }
+        return (occurrences.count, characters)
+    }
+
+    /// 4. and 5. `work` into `output` with names replaced by the placeholder (the mask character never occurs in a
+    /// name, so no name spans a mask), whitespace collapsed and trimmed. Returns the names replaced and the content
+    /// scalars left outside masks and names (6.: none means empty after cleaning).
+    private func replaceNames() -> (names: Int, contentScalars: Int) {
+        occurrences.removeAll(keepingCapacity: true)
+        if let names = rules.names {
+            work.withUnsafeBufferPointer { names.leftmostLongest(in: $0, scratch: &scratch, into: &occurrences) }
+        }
+        output.removeAll(keepingCapacity: true)
+        var contentScalars = 0
+        func countContent(_ range: Range<Int>) {
+            for index in range where marks[index] == 0 && !TextScalars.isSeparator(work[index]) { contentScalars += 1 }
+        }
+        var position = 0
+        for occurrence in occurrences {
+            countContent(position..<occurrence.start)
+            Self.appendCollapsingWhitespace(work[position..<occurrence.start], to: &output)
+            output.append(contentsOf: rules.placeholderScalars)
+            position = occurrence.end
+        }
+        countContent(position..<work.count)
+        Self.appendCollapsingWhitespace(work[position...], to: &output)
+        // Runs are already collapsed; a leading space may remain.
+        while let last = output.last, last == 0x20 { output.removeLast() }
+        if output.first == 0x20 { output.removeFirst() }
+        return (occurrences.count, contentScalars)
     }
 
     private static func hasAtLeast(_ count: Int, in text: [UInt32], where predicate: (UInt32) -> Bool) -> Bool {

@@ -470,35 +470,7 @@ final class LoaderPipeline: @unchecked Sendable {
         }
 
         while true {
-            condition.lock()
-            pool.append(contentsOf: spent)
-            spent.removeAll(keepingCapacity: true)
-            stats.assemblySeconds += assembly
-            assembly = 0
-            if outcomes[consumed] == nil && !stopped {
-                let waitStart = ContinuousClock.now
-                while outcomes[consumed] == nil && !stopped { condition.wait() }
-                stats.assemblerWaitSeconds += Self.seconds(since: waitStart)
-            }
-            if stopped {
-                condition.unlock()
-                return
-            }
-            let outcome = outcomes.removeValue(forKey: consumed)!
-            consumed += 1
-            switch outcome {
-            case .sample: stats.samplesRead += 1
-            case .skipped(let reason, let key, let detail):
-                stats.samplesRead += 1
-                stats.skipped[reason, default: 0] += 1
-                if stats.firstSkipped[reason] == nil {
-                    stats.firstSkipped[reason] = SkippedSample(key: key, detail: detail)
-                }
-            case .epochEnd, .finished: break
-            }
-            condition.broadcast()
-            condition.unlock()
-
+            guard let outcome = nextOutcome(returning: &spent, assemblySeconds: &assembly) else { return }
             switch outcome {
             case .sample(let sample):
                 if builder == nil {
@@ -506,11 +478,11 @@ final class LoaderPipeline: @unchecked Sendable {
                         memory: batchMemory.take(), batchSize: batchSize, length: length, paddingID: tokenizer.paddingID)
                 }
                 let copyStart = ContinuousClock.now
-                builder!.add(sample, pixelCount: pixelCount, length: length)
+                builder?.add(sample, pixelCount: pixelCount, length: length)
                 assembly += Self.seconds(since: copyStart)
                 spent.append(sample.image)
                 epochYielded += 1
-                if builder!.count == batchSize {
+                if builder?.count == batchSize {
                     guard emit(cursorEpoch: sample.epoch, cursorPosition: sample.position + 1) else { return }
                 }
             case .skipped:
@@ -547,6 +519,37 @@ final class LoaderPipeline: @unchecked Sendable {
                 return
             }
         }
+    }
+
+    /// The next outcome in read order, waiting for the workers to deliver it, with its statistics counted; nil once
+    /// the loader stopped. Hands the pixel buffers of consumed samples back to the pool and adds the assembly time
+    /// measured since the last call (both under the lock, which this takes once).
+    private func nextOutcome(returning spent: inout [PixelBuffer], assemblySeconds: inout Double) -> Outcome? {
+        condition.lock()
+        defer { condition.unlock() }
+        pool.append(contentsOf: spent)
+        spent.removeAll(keepingCapacity: true)
+        stats.assemblySeconds += assemblySeconds
+        assemblySeconds = 0
+        if outcomes[consumed] == nil && !stopped {
+            let waitStart = ContinuousClock.now
+            while outcomes[consumed] == nil && !stopped { condition.wait() }
+            stats.assemblerWaitSeconds += Self.seconds(since: waitStart)
+        }
+        guard !stopped, let outcome = outcomes.removeValue(forKey: consumed) else { return nil }
+        consumed += 1
+        switch outcome {
+        case .sample: stats.samplesRead += 1
+        case .skipped(let reason, let key, let detail):
+            stats.samplesRead += 1
+            stats.skipped[reason, default: 0] += 1
+            if stats.firstSkipped[reason] == nil {
+                stats.firstSkipped[reason] = SkippedSample(key: key, detail: detail)
+            }
+        case .epochEnd, .finished: break
+        }
+        condition.broadcast()
+        return outcome
     }
 
     /// Why an epoch that yields nothing usable would make the loader spin or end silently, or nil when it is fine.
