@@ -90,29 +90,32 @@ extension BriVL {
                 gives the same corpus. Needs the dataset-fashion-mnist package (or the idx files in --source).
                 """)
 
+        /// The library's settings, where every default below comes from.
+        static let defaults = FashionCaptionCorpus.Configuration(outputDirectory: "")
+
         @Option(name: .shortAndLong, help: "Output folder (train/, test/, zero-shot/, classes.json, corpus.json).")
         var output: String
 
         @Option(help: "Folder with Fashion-MNIST's idx files, .gz or not.")
-        var source: String = FashionMNIST.defaultDirectory
+        var source: String = defaults.sourceDirectory
 
         @Option(help: "Training pairs (items from Fashion-MNIST's training images).")
-        var train: Int = 20_000
+        var train: Int = defaults.trainSamples
 
         @Option(help: "Retrieval test pairs (items from the test images).")
-        var test: Int = 2_000
+        var test: Int = defaults.testSamples
 
         @Option(help: "Single-item images for zero-shot classification (items from the test images).")
-        var zeroShot: Int = 1_000
+        var zeroShot: Int = defaults.zeroShotSamples
 
         @Option(help: "Side of the square images in pixels.")
-        var imageSize: Int = 64
+        var imageSize: Int = defaults.composer.imageSize
 
         @Option(help: "Seed; the same seed gives the same corpus.")
-        var seed: UInt64 = 0
+        var seed: UInt64 = defaults.composer.seed
 
         @Option(help: "Samples per shard.")
-        var samplesPerShard: Int = 1_000
+        var samplesPerShard: Int = defaults.samplesPerShard
 
         func validate() throws {
             for (name, value) in [("--train", train), ("--test", test), ("--zero-shot", zeroShot)] where value < 0 {

@@ -18,29 +18,32 @@ extension BriVL {
                 images); vqa.json has the counts. The same seed gives the same set. Evaluate with `brivl eval vqa`.
                 """)
 
+        /// The library's settings, where every default below comes from.
+        static let defaults = FashionVQACorpus.Configuration(outputDirectory: "")
+
         @Option(name: .shortAndLong, help: "Output folder (train/, test/, vqa.json).")
         var output: String
 
         @Option(help: "Folder with Fashion-MNIST's idx files, .gz or not.")
-        var source: String = FashionCorpora.FashionMNIST.defaultDirectory
+        var source: String = defaults.sourceDirectory
 
         @Option(help: "Training images (items from Fashion-MNIST's training images).")
-        var train: Int = 5_000
+        var train: Int = defaults.trainImages
 
         @Option(help: "Test images (items from the test images).")
-        var test: Int = 1_000
+        var test: Int = defaults.testImages
 
         @Option(help: "Questions per image, each of a different kind (1–4).")
-        var questionsPerImage: Int = 2
+        var questionsPerImage: Int = defaults.questionsPerImage
 
         @Option(help: "Options per question, the answer included (2–4).")
-        var options: Int = 4
+        var options: Int = defaults.optionCount
 
         @Option(help: "Side of the square images in pixels.")
-        var imageSize: Int = 64
+        var imageSize: Int = defaults.imageSize
 
         @Option(help: "Seed; the same seed gives the same set.")
-        var seed: UInt64 = 0
+        var seed: UInt64 = defaults.seed
 
         func validate() throws {
             for (name, value) in [("--train", train), ("--test", test)] where value < 0 {

@@ -29,7 +29,7 @@ extension BriVL {
         var kind: String = "auto"
 
         @Option(help: "Images embedded per forward pass.")
-        var batchSize: Int = 32
+        var batchSize: Int = IndexingOptions().batchSize
 
         @Flag(help: "Print the report as JSON on standard output.")
         var json = false
@@ -43,8 +43,7 @@ extension BriVL {
 
         func run() throws {
             let trained = try engine.loadTrainedModel(checkpoint)
-            var options = IndexingOptions(kind: IndexKind(rawValue: kind), batchSize: batchSize)
-            options.keptGenerations = 2
+            let options = IndexingOptions(kind: IndexKind(rawValue: kind), batchSize: batchSize)
             let indexer = CollectionIndexer(
                 directory: IndexDirectory(path: index), embedder: ModelEmbedder(trained), options: options)
             let progress = ProgressBar("embedding")

@@ -24,26 +24,30 @@ extension BriVL {
         @Option(help: "The index folder.")
         var index: String = SearchDefaults.indexPath
 
+        /// The library's settings, where every default below comes from.
+        static let defaults = ServerConfiguration()
+
         @Option(help: "Address to bind (loopback by default; 0.0.0.0 exposes the service).")
-        var host: String = "127.0.0.1"
+        var host: String = defaults.host
 
         @Option(help: "Port (0: any free port).")
-        var port: Int = 8080
+        var port: Int = defaults.port
 
         @Option(help: "Bearer token required on every route except /healthz (default: $BRIVL_TOKEN).")
         var token: String?
 
         @Option(help: "Most inputs per forward pass of the dynamic batcher.")
-        var maxBatch: Int = 16
+        var maxBatch: Int = defaults.batching.maxBatch
 
         @Option(help: "Milliseconds a request waits for others to join its batch.")
-        var maxWaitMs: Double = 4
+        var maxWaitMs: Double = Double(defaults.batching.maxWait.components.seconds) * 1000
+            + Double(defaults.batching.maxWait.components.attoseconds) / 1e15
 
         @Option(help: "Largest request body, in MiB.")
-        var maxBodyMb: Int = 16
+        var maxBodyMb: Int = defaults.limits.maxBodyBytes >> 20
 
         @Option(help: "Largest image, in megapixels.")
-        var maxMegapixels: Double = 40
+        var maxMegapixels: Double = Double(defaults.limits.maxImagePixels) / 1_000_000
 
         func validate() throws {
             if !(0...65535).contains(port) { throw ValidationError("--port must be in 0...65535") }
