@@ -158,6 +158,27 @@ struct ExplainOptions: ParsableArguments {
     }
 }
 
+/// The pictures of one explanation command and their logs, written side by side as `name.png` (one row) and
+/// `name.json`.
+struct InversionRow {
+    var pictures: [Imaging.Image] = []
+    var logs: [InversionLog] = []
+
+    mutating func append(_ result: InversionResult, prompt: String?, unit: Int?, settings: InversionSettings) throws {
+        pictures.append(try Rendering.image(from: result.image))
+        logs.append(
+            InversionLog(
+                prompt: prompt, unit: unit, settings: settings, before: result.before, after: result.after,
+                steps: result.steps))
+    }
+
+    func write(as name: String, with options: ExplainOptions) throws {
+        let picture = try options.writeRow(pictures, to: "\(name).png")
+        let log = try options.writeJSON(logs, to: "\(name).json")
+        print("wrote \(picture), \(log)")
+    }
+}
+
 /// Runs one optimisation with a progress bar showing the current objective.
 func invert(
     _ inverter: ImageInverter, _ target: InversionTarget, start: FourierImage? = nil,

@@ -31,22 +31,15 @@ extension BriVL.Explain {
             let texts = try probe.textEmbeddings(prompts)
             let contrast = try options.contrast(probe)
             let name = options.name ?? "concept"
-            var pictures: [Imaging.Image] = []
-            var logs: [InversionLog] = []
+            var row = InversionRow()
             for (index, prompt) in prompts.enumerated() {
                 let target = InversionTarget(
                     text: try texts.narrowed(dimension: 0, start: index, length: 1), contrast: contrast)
                 let result = try invert(inverter, target, decoder: autoencoder, label: prompt)
                 print("\(prompt): \(describeChange(result.before, result.after))")
-                pictures.append(try Rendering.image(from: result.image))
-                logs.append(
-                    InversionLog(
-                        prompt: prompt, unit: nil, settings: inverter.settings, before: result.before,
-                        after: result.after, steps: result.steps))
+                try row.append(result, prompt: prompt, unit: nil, settings: inverter.settings)
             }
-            let picture = try options.writeRow(pictures, to: "\(name).png")
-            let log = try options.writeJSON(logs, to: "\(name).json")
-            print("wrote \(picture), \(log)")
+            try row.write(as: name, with: options)
         }
     }
 }

@@ -55,20 +55,13 @@ extension BriVL.Explain {
             }
             let contrast = try options.contrast(probe)
             let name = options.name ?? "neuron"
-            var pictures: [Imaging.Image] = []
-            var logs: [InversionLog] = []
+            var row = InversionRow()
             for unit in units {
                 let result = try invert(inverter, InversionTarget(text: text, unit: unit, contrast: contrast), label: "unit \(unit)")
                 print("unit \(unit): \(describeChange(result.before, result.after, showCosine: text != nil))")
-                pictures.append(try Rendering.image(from: result.image))
-                logs.append(
-                    InversionLog(
-                        prompt: prompt, unit: unit, settings: settings, before: result.before, after: result.after,
-                        steps: result.steps))
+                try row.append(result, prompt: prompt, unit: unit, settings: settings)
             }
-            let picture = try options.writeRow(pictures, to: "\(name).png")
-            let log = try options.writeJSON(logs, to: "\(name).json")
-            print("wrote \(picture), \(log)")
+            try row.write(as: name, with: options)
         }
     }
 }

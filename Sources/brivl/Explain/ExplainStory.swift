@@ -31,8 +31,7 @@ extension BriVL.Explain {
             let contrast = try options.contrast(probe)
             let name = options.name ?? "story"
             var previous: FourierImage?
-            var pictures: [Imaging.Image] = []
-            var logs: [InversionLog] = []
+            var row = InversionRow()
             for (index, prompt) in prompts.enumerated() {
                 let inverter = try ImageInverter(probe: probe, settings: previous == nil ? first : later)
                 let target = InversionTarget(
@@ -40,15 +39,9 @@ extension BriVL.Explain {
                 let result = try invert(inverter, target, start: previous, label: prompt)
                 print("\(prompt): \(describeChange(result.before, result.after))")
                 previous = result.parameters
-                pictures.append(try Rendering.image(from: result.image))
-                logs.append(
-                    InversionLog(
-                        prompt: prompt, unit: nil, settings: inverter.settings, before: result.before,
-                        after: result.after, steps: result.steps))
+                try row.append(result, prompt: prompt, unit: nil, settings: inverter.settings)
             }
-            let picture = try options.writeRow(pictures, to: "\(name).png")
-            let log = try options.writeJSON(logs, to: "\(name).json")
-            print("wrote \(picture), \(log)")
+            try row.write(as: name, with: options)
         }
     }
 }
