@@ -50,6 +50,11 @@ extension BriVL {
         var maxMegapixels: Double = Double(defaults.limits.maxImagePixels) / 1_000_000
 
         func validate() throws {
+            // An empty token (an unset variable, `--token "$TOKEN"`) would otherwise turn authentication off.
+            if let token, token.trimmingCharacters(in: .whitespaces).isEmpty {
+                throw ValidationError(
+                    "--token is empty (an unset variable?): give the token, or leave --token out to serve without one")
+            }
             if !(0...65535).contains(port) { throw ValidationError("--port must be in 0...65535") }
             if maxBatch < 1 { throw ValidationError("--max-batch must be at least 1") }
             if !(maxWaitMs >= 0) { throw ValidationError("--max-wait-ms must be non-negative") }
