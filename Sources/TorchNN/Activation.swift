@@ -3,6 +3,8 @@ import Torch
 /// Elementwise non-linearities, by name in configurations.
 public enum Activation: String, Codable, Sendable {
     case relu, gelu, geluTanh = "gelu_tanh", silu, tanh, sigmoid
+    /// x · σ(1.702 x): the GELU approximation OpenAI CLIP (and so Chinese-CLIP's ViTs) trained with.
+    case quickGELU = "quick_gelu"
 
     public func callAsFunction(_ input: Tensor) throws -> Tensor {
         switch self {
@@ -12,6 +14,7 @@ public enum Activation: String, Codable, Sendable {
         case .silu: return try input.silu()
         case .tanh: return try input.tanh()
         case .sigmoid: return try input.sigmoid()
+        case .quickGELU: return try input * (input * 1.702).sigmoid()
         }
     }
 }

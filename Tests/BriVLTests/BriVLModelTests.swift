@@ -23,10 +23,10 @@ struct BriVLModelTests {
     func invalidConfigurations() throws {
         #expect(throws: ModelError.self) { try BriVLConfiguration.preset(named: "huge") }
         var mismatched = ModelFixtures.cnn
-        mismatched.text.head.projectionSizes = [12, 7]
+        mismatched.text.head = .set(EmbeddingHeadConfiguration(inputSize: 8, layerCount: 1, headCount: 2, projectionSizes: [12, 7]))
         #expect(throws: ModelError.self) { try mismatched.validate() }
         var wrongWidth = ModelFixtures.cnn
-        wrongWidth.image.head.inputSize = 5
+        wrongWidth.image.head = .set(EmbeddingHeadConfiguration(inputSize: 5, layerCount: 1, headCount: 2, projectionSizes: [12, 6]))
         #expect(throws: ModelError.self) { try BriVLModel(wrongWidth) }
         #expect(throws: ModelError.self) { try BriVLConfiguration.decode(json: Data("{\"name\": 1}".utf8)) }
     }

@@ -22,11 +22,16 @@ public struct ImageTowerConfiguration: Sendable, Equatable {
     }
 
     public var backbone: Backbone
-    public var head: EmbeddingHeadConfiguration
+    public var head: TowerHeadConfiguration
 
-    public init(backbone: Backbone, head: EmbeddingHeadConfiguration) {
+    public init(backbone: Backbone, head: TowerHeadConfiguration) {
         self.backbone = backbone
         self.head = head
+    }
+
+    /// A tower with BriVL's set head.
+    public init(backbone: Backbone, head: EmbeddingHeadConfiguration) {
+        self.init(backbone: backbone, head: .set(head))
     }
 
     /// A ResNet tower with MGS pooling over `grids` (the BriVL layout).
@@ -40,6 +45,10 @@ public struct ImageTowerConfiguration: Sendable, Equatable {
     }
 
     public init(vit: VisionTransformerConfiguration, head: EmbeddingHeadConfiguration) {
+        self.init(backbone: .vit(vit), head: .set(head))
+    }
+
+    public init(vit: VisionTransformerConfiguration, head: TowerHeadConfiguration) {
         self.init(backbone: .vit(vit), head: head)
     }
 
@@ -72,6 +81,10 @@ public struct ImageTowerConfiguration: Sendable, Equatable {
     }
 
     public func validate() throws {
+        try head.validate()
+        if case .classToken = head, case .resnet = backbone {
+            throw ModelError.invalidConfiguration("a class-token head needs a ViT backbone: a ResNet has no class token")
+        }
         switch backbone {
         case .resnet(_, let imageSize, let pooling):
             guard imageSize > 0 else { throw ModelError.invalidConfiguration("image_size must be positive") }
@@ -115,7 +128,7 @@ extension ImageTowerConfiguration: Codable {
 
     public init(from decoder: Decoder) throws {
         let container = try decoder.container(keyedBy: CodingKeys.self)
-        head = try container.decode(EmbeddingHeadConfiguration.self, forKey: .head)
+        head = try container.decode(TowerHeadConfiguration.self, forKey: .head)
         switch try container.decode(BackboneName.self, forKey: .backbone) {
         case .resnet:
             let resnet = try container.decode(ResNetConfiguration.self, forKey: .resnet)

@@ -3,7 +3,7 @@ import TorchNN
 
 /// A CLIP/OpenCLIP-style Vision Transformer image tower: non-overlapping patches embedded by a bias-free convolution,
 /// a learnable class token in front, learnable positional embeddings, a LayerNorm before the blocks (CLIP's
-/// `ln_pre`), pre-norm Transformer blocks with GELU, and a final LayerNorm (CLIP's `ln_post`, here the encoder's
+/// `ln_pre`), pre-norm Transformer blocks with GELU or QuickGELU, and a final LayerNorm (CLIP's `ln_post`, here the encoder's
 /// final norm, applied to every token).
 ///
 /// The output is every token, so the caller chooses the class token or a head over all of them (BriVL's embedding
@@ -39,7 +39,7 @@ public final class VisionTransformer: Module, UnaryLayer {
         preNorm = try LayerNorm(width)
         transformer = try TransformerEncoder(
             layerCount: configuration.layerCount, dimension: width, heads: configuration.headCount,
-            feedForwardDimension: configuration.feedForwardSize, activation: .gelu, normFirst: true,
+            feedForwardDimension: configuration.feedForwardSize, activation: configuration.activation, normFirst: true,
             generator: generator)
         super.init()
         if Initialization.fillsValues { try initializeBlocks(generator: generator) }

@@ -1,3 +1,5 @@
+import TorchNN
+
 /// The shape of a CLIP-style Vision Transformer.
 public struct VisionTransformerConfiguration: Codable, Sendable, Equatable {
     /// Side of the square input images, in pixels; a multiple of the patch size.
@@ -11,6 +13,8 @@ public struct VisionTransformerConfiguration: Codable, Sendable, Equatable {
     /// Feed-forward width / token width (CLIP: 4).
     public var mlpRatio: Double
     public var inputChannels: Int
+    /// The blocks' feed-forward activation: GELU (OpenCLIP's default) or QuickGELU (OpenAI CLIP, Chinese-CLIP).
+    public var activation: Activation
 
     enum CodingKeys: String, CodingKey {
         case imageSize = "image_size"
@@ -20,11 +24,12 @@ public struct VisionTransformerConfiguration: Codable, Sendable, Equatable {
         case headCount = "head_count"
         case mlpRatio = "mlp_ratio"
         case inputChannels = "input_channels"
+        case activation
     }
 
     public init(
         imageSize: Int, patchSize: Int, width: Int, layerCount: Int, headCount: Int, mlpRatio: Double = 4,
-        inputChannels: Int = 3
+        inputChannels: Int = 3, activation: Activation = .gelu
     ) {
         self.imageSize = imageSize
         self.patchSize = patchSize
@@ -33,6 +38,33 @@ public struct VisionTransformerConfiguration: Codable, Sendable, Equatable {
         self.headCount = headCount
         self.mlpRatio = mlpRatio
         self.inputChannels = inputChannels
+        self.activation = activation
+    }
+
+    /// Files written before the activation was a setting have none: GELU. It is written only when it is not GELU,
+    /// so those files are written back unchanged.
+    public init(from decoder: Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        imageSize = try container.decode(Int.self, forKey: .imageSize)
+        patchSize = try container.decode(Int.self, forKey: .patchSize)
+        width = try container.decode(Int.self, forKey: .width)
+        layerCount = try container.decode(Int.self, forKey: .layerCount)
+        headCount = try container.decode(Int.self, forKey: .headCount)
+        mlpRatio = try container.decode(Double.self, forKey: .mlpRatio)
+        inputChannels = try container.decode(Int.self, forKey: .inputChannels)
+        activation = try container.decodeIfPresent(Activation.self, forKey: .activation) ?? .gelu
+    }
+
+    public func encode(to encoder: Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(imageSize, forKey: .imageSize)
+        try container.encode(patchSize, forKey: .patchSize)
+        try container.encode(width, forKey: .width)
+        try container.encode(layerCount, forKey: .layerCount)
+        try container.encode(headCount, forKey: .headCount)
+        try container.encode(mlpRatio, forKey: .mlpRatio)
+        try container.encode(inputChannels, forKey: .inputChannels)
+        if activation != .gelu { try container.encode(activation, forKey: .activation) }
     }
 
     /// The benchmark tower: 64 px images in 8×8 patches (64 tokens + the class token), width 256, 4 layers, 4 heads.

@@ -42,7 +42,7 @@ public struct EmbeddingHeadConfiguration: Codable, Sendable, Equatable {
 
 /// The end of a BriVL tower: a small Transformer over the tower's set of vectors (image regions or text tokens),
 /// a masked mean over the set, and an MLP projection into the joint space, L2-normalised.
-public final class EmbeddingHead: Module {
+public final class EmbeddingHead: Module, TowerHead {
     public let encoder: TransformerEncoder
     public let projection: MLP
 
@@ -62,7 +62,7 @@ public final class EmbeddingHead: Module {
     ///   - vectors: [batch, count, inputSize]
     ///   - paddingMask: [batch, count] bool, true at padding positions (nil when every position is real)
     /// - Returns: [batch, outputSize], L2-normalised
-    public func callAsFunction(_ vectors: Tensor, paddingMask: Tensor? = nil) throws -> Tensor {
+    public func callAsFunction(_ vectors: Tensor, paddingMask: Tensor?) throws -> Tensor {
         let encoded = try encoder(vectors, keyPaddingMask: paddingMask)
         let pooled: Tensor
         if let paddingMask {

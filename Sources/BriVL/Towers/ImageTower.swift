@@ -6,7 +6,7 @@ public final class ImageTower: Module {
     public let resnet: ResNet?
     public let regionPooling: MultiGridSplitPooling?
     public let vit: VisionTransformer?
-    public let head: EmbeddingHead
+    public let head: any TowerHead
     public let configuration: ImageTowerConfiguration
 
     public init(_ configuration: ImageTowerConfiguration, generator: Generator? = nil) throws {
@@ -29,7 +29,7 @@ public final class ImageTower: Module {
             regionPooling = nil
             vit = try VisionTransformer(vitConfiguration, generator: generator)
         }
-        head = try EmbeddingHead(configuration.head, generator: generator)
+        head = try makeTowerHead(configuration.head, generator: generator)
     }
 
     /// The vectors the head reads: [batch, count, width].

@@ -4,14 +4,14 @@ import TorchNN
 /// The text tower: a BERT encoder, then the embedding head over its token states (padding masked out).
 public final class TextTower: Module {
     public let bert: BertModel
-    public let head: EmbeddingHead
+    public let head: any TowerHead
     public let configuration: TextTowerConfiguration
 
     public init(_ configuration: TextTowerConfiguration, generator: Generator? = nil) throws {
         try configuration.validate()
         self.configuration = configuration
         bert = try BertModel(configuration.bert, generator: generator)
-        head = try EmbeddingHead(configuration.head, generator: generator)
+        head = try makeTowerHead(configuration.head, generator: generator)
     }
 
     /// - Parameters:

@@ -1,0 +1,122 @@
+import Torch
+import TorchNN
+
+/// How a tower turns its set of vectors (image regions, ViT tokens, text tokens) into the joint embedding.
+public enum TowerHeadConfiguration: Sendable, Equatable {
+    /// BriVL's: a small Transformer over the whole set, a masked mean, an MLP projection.
+    case set(EmbeddingHeadConfiguration)
+    /// CLIP's: the first vector alone (a ViT's class token, BERT's [CLS]) through a bias-free linear projection.
+    /// Chinese-CLIP and OpenCLIP towers end this way (their `proj` and `text_projection`).
+    case classToken(inputSize: Int, outputSize: Int)
+
+    /// Width of the vectors the head reads.
+    public var inputSize: Int {
+        switch self {
+        case .set(let head): head.inputSize
+        case .classToken(let inputSize, _): inputSize
+        }
+    }
+
+    /// The joint embedding width.
+    public var outputSize: Int {
+        switch self {
+        case .set(let head): head.outputSize
+        case .classToken(_, let outputSize): outputSize
+        }
+    }
+
+    public func validate() throws {
+        switch self {
+        case .set(let head):
+            guard !head.projectionSizes.isEmpty else {
+                throw ModelError.invalidConfiguration("the projection needs at least one layer size")
+            }
+        case .classToken(let inputSize, let outputSize):
+            guard inputSize > 0, outputSize > 0 else {
+                throw ModelError.invalidConfiguration("a class-token head needs positive widths, got \(inputSize) → \(outputSize)")
+            }
+        }
+    }
+}
+
+/// A set head is written as the flat object every earlier checkpoint holds; a class-token head is
+/// `{"kind": "class_token", "input_size": …, "output_size": …}`.
+extension TowerHeadConfiguration: Codable {
+    enum CodingKeys: String, CodingKey {
+        case kind
+        case inputSize = "input_size"
+        case outputSize = "output_size"
+    }
+
+    enum Kind: String, Codable {
+        case classToken = "class_token"
+    }
+
+    public init(from decoder: Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        if let kind = try container.decodeIfPresent(Kind.self, forKey: .kind) {
+            switch kind {
+            case .classToken:
+                self = .classToken(
+                    inputSize: try container.decode(Int.self, forKey: .inputSize),
+                    outputSize: try container.decode(Int.self, forKey: .outputSize))
+            }
+        } else {
+            self = .set(try EmbeddingHeadConfiguration(from: decoder))
+        }
+    }
+
+    public func encode(to encoder: Encoder) throws {
+        switch self {
+        case .set(let head):
+            try head.encode(to: encoder)
+        case .classToken(let inputSize, let outputSize):
+            var container = encoder.container(keyedBy: CodingKeys.self)
+            try container.encode(Kind.classToken, forKey: .kind)
+            try container.encode(inputSize, forKey: .inputSize)
+            try container.encode(outputSize, forKey: .outputSize)
+        }
+    }
+}
+
+/// The module a tower ends with: a set of vectors in, one L2-normalised embedding per sample out.
+public protocol TowerHead: Module {
+    /// - Parameters:
+    ///   - vectors: [batch, count, inputSize]
+    ///   - paddingMask: [batch, count] bool, true at padding positions (nil when every position is real)
+    /// - Returns: [batch, outputSize], L2-normalised
+    func callAsFunction(_ vectors: Tensor, paddingMask: Tensor?) throws -> Tensor
+}
+
+extension TowerHead {
+    public func callAsFunction(_ vectors: Tensor) throws -> Tensor { try self(vectors, paddingMask: nil) }
+}
+
+/// The head `configuration` describes.
+public func makeTowerHead(_ configuration: TowerHeadConfiguration, generator: Generator? = nil) throws -> any TowerHead {
+    try configuration.validate()
+    switch configuration {
+    case .set(let head): return try EmbeddingHead(head, generator: generator)
+    case .classToken(let inputSize, let outputSize):
+        return try ClassTokenHead(inputSize: inputSize, outputSize: outputSize, generator: generator)
+    }
+}
+
+/// CLIP's head: the first vector of the set, projected without bias, L2-normalised. The first vector must already
+/// be final (a ViT's `ln_post` is its encoder's final norm here; BERT's [CLS] state is used as it is).
+public final class ClassTokenHead: Module, TowerHead {
+    /// weight [outputSize, inputSize]: the transpose of CLIP's `proj` / `text_projection` ([width, embed]).
+    public let projection: Linear
+
+    public init(inputSize: Int, outputSize: Int, generator: Generator? = nil) throws {
+        projection = try Linear(inputSize, outputSize, bias: false, generator: generator)
+    }
+
+    public func callAsFunction(_ vectors: Tensor, paddingMask: Tensor?) throws -> Tensor {
+        guard vectors.rank == 3, vectors.size(1) >= 1 else {
+            throw ModelError.invalidInput("a class-token head takes [batch, count ≥ 1, width] vectors, got \(vectors.shape)")
+        }
+        let first = try vectors.narrowed(dimension: 1, start: 0, length: 1).squeezed(1)
+        return try Functional.normalize(projection(first), dimension: 1)
+    }
+}
