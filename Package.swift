@@ -103,6 +103,11 @@ let package = Package(
         .target(
             name: "BriVLInference",
             dependencies: ["BriVL", "ContentHashing", "Imaging", "Tokenization", "Torch", "TorchNN"]),
+        // Released weights of other projects (Chinese-CLIP) turned into run folders: key mapping, shape checks and
+        // a model card. Reads torch.save files through Torch's own reader.
+        .target(
+            name: "BriVLImport",
+            dependencies: ["BriVL", "BriVLInference", "ContentHashing", "Imaging", "Tokenization", "Torch", "TorchNN"]),
         // Pretraining: the training loop, its configuration, periodic validation and metrics.
         .target(
             name: "BriVLTraining",
@@ -154,7 +159,7 @@ let package = Package(
         .executableTarget(
             name: "brivl",
             dependencies: [
-                "Benchmarks", "BriVL", "BriVLData", "BriVLEvaluation", "BriVLInference", "BriVLInterpret",
+                "Benchmarks", "BriVL", "BriVLData", "BriVLEvaluation", "BriVLImport", "BriVLInference", "BriVLInterpret",
                 "BriVLSearch", "BriVLServer", "BriVLTraining", "FashionCorpora", "Imaging", "Torch",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Hummingbird", package: "hummingbird"),
@@ -175,6 +180,11 @@ let package = Package(
         .testTarget(name: "BriVLDataTests", dependencies: ["BriVLData", "Imaging", "FileTestSupport"]),
         .testTarget(name: "FashionCorporaTests", dependencies: ["FashionCorpora", "BriVLData", "Imaging", "FileTestSupport"]),
         .testTarget(name: "BriVLTests", dependencies: ["BriVL", "Tokenization", "GradientChecking"]),
+        .testTarget(
+            name: "BriVLImportTests",
+            dependencies: [
+                "BriVLImport", "BriVLInference", "BriVL", "ContentHashing", "Imaging", "Tokenization", "Torch", "TorchNN",
+            ]),
         .testTarget(
             name: "BriVLInferenceTests",
             dependencies: ["BriVLInference", "BriVL", "Tokenization", "Torch", "TorchNN", "ModelTestSupport"]),

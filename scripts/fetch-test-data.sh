@@ -10,7 +10,8 @@
 # then Tests/Reference/make_tokenizer_references.py writes DIR/tokenizer_references.jsonl (+ .meta.json),
 # Tests/Reference/make_bert_references.py writes DIR/bert_references.json, and, with PyTorch installed (python3-torch),
 # Tests/Reference/make_torch_save_fixtures.py writes the torch.save files of the checkpoint reader's tests into
-# DIR/torch-save.
+# DIR/torch-save and Tests/Reference/make_chinese_clip_references.py a tiny Chinese-CLIP (cn_clip's own model code,
+# random weights) and its embeddings into DIR/chinese-clip.
 # Needs python3 with NumPy (for the BERT reference only) and pip on PATH. Idempotent: downloads are kept and checked against pinned
 # SHA-256 sums, and each later step runs again only when its output is missing or older than its inputs.
 # The tests find DIR through BRIVL_TEST_DATA, or at the default place when it is unset.
@@ -133,11 +134,18 @@ if [ -n "$torch_python" ]; then
   else
     "$torch_python" "$root/Tests/Reference/make_torch_save_fixtures.py" "$dir"
   fi
+  chinese_clip="$dir/chinese-clip/references.json"
+  if [ -f "$chinese_clip" ] && [ "$chinese_clip" -nt "$root/Tests/Reference/make_chinese_clip_references.py" ] \
+    && [ "$chinese_clip" -nt "$downloads/$wheel" ]; then
+    echo "references up to date: $dir/chinese-clip"
+  else
+    "$torch_python" "$root/Tests/Reference/make_chinese_clip_references.py" "$dir"
+  fi
 elif [ "${BRIVL_REQUIRE_TEST_DATA:-}" = 1 ]; then
   echo "error: no python3 with PyTorch for the torch.save fixtures (Debian/Ubuntu: apt-get install python3-torch)" >&2
   exit 1
 else
-  echo "warning: no python3 with PyTorch: the torch.save reader's tests will be skipped (apt-get install python3-torch)" >&2
+  echo "warning: no python3 with PyTorch: the torch.save reader's and the importer's tests will be skipped (apt-get install python3-torch)" >&2
 fi
 
 echo "test data ready in $dir (run the tests with BRIVL_TEST_DATA=$dir when it is not the default place)"

@@ -10,7 +10,7 @@ struct BriVL: AsyncParsableCommand {
         abstract: "Chinese–English image–text pretraining (BriVL / WenLan 2.0) on libtorch.",
         subcommands: [
             Doctor.self, Shard.self, Clean.self, DataCommands.self, Train.self, Eval.self, Explain.self,
-            IndexCommand.self, SearchCommand.self, ServeCommand.self, Bench.self,
+            ImportCommand.self, IndexCommand.self, SearchCommand.self, ServeCommand.self, Bench.self,
         ])
 
     static func main() async {

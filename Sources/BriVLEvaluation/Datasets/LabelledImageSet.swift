@@ -27,12 +27,14 @@ public struct LabelledImageSet {
     /// - Parameters:
     ///   - path: a shard folder, a class-folder tree or a list file
     ///   - classes: the class list the labels must belong to
+    ///   - pipeline: the model's image preparation (default: shorter side, centre crop, CLIP statistics at
+    ///     `imageSize`)
     ///   - limit: read at most this many images (in file order)
     public static func load(
-        path: String, classes: ClassPrompts, imageSize: Int, limit: Int = .max,
+        path: String, classes: ClassPrompts, imageSize: Int, pipeline: ImagePipeline? = nil, limit: Int = .max,
         progress: @escaping (Int) -> Void = { _ in }
     ) throws -> LabelledImageSet {
-        let pipeline = try ImagePipeline.evaluation(size: imageSize)
+        let pipeline = try pipeline ?? ImagePipeline.evaluation(size: imageSize)
         var builder = Builder(pipeline: pipeline, limit: limit, progress: progress)
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {

@@ -16,13 +16,15 @@ public struct CaptionedImageSet {
     public var skipped: [String]
 
     /// - Parameters:
+    ///   - pipeline: the model's image preparation (default: shorter side, centre crop, CLIP statistics at
+    ///     `imageSize`)
     ///   - limit: read at most this many images
     ///   - captionsPerImage: keep at most this many captions of each image (nil: all)
     public static func load(
-        directory: String, imageSize: Int, limit: Int = .max, captionsPerImage: Int? = nil,
-        progress: (Int) -> Void = { _ in }
+        directory: String, imageSize: Int, pipeline: ImagePipeline? = nil, limit: Int = .max,
+        captionsPerImage: Int? = nil, progress: (Int) -> Void = { _ in }
     ) throws -> CaptionedImageSet {
-        let pipeline = try ImagePipeline.evaluation(size: imageSize)
+        let pipeline = try pipeline ?? ImagePipeline.evaluation(size: imageSize)
         let shards = try LoaderConfiguration.discoverShards(in: directory)
         var random = SeededRandom(seed: 0)
         var tensors: [Tensor] = []

@@ -11,10 +11,16 @@ public protocol ModelSource {
     func configuration() throws -> BriVLConfiguration
     func weights() throws -> [String: Tensor]
     func tokenizer() throws -> BertTokenizer
+    /// How images are prepared for this model's image tower.
+    func imagePreprocessing() throws -> ImagePreprocessing
+}
+
+extension ModelSource {
+    public func imagePreprocessing() throws -> ImagePreprocessing { .clipCenterCrop }
 }
 
 /// A checkpoint of a training run: `model.json` and `model.safetensors` of a `step-…` folder, and the run's
-/// `vocab.txt`.
+/// `vocab.txt` (and `preprocessing.json` when its weights were imported).
 public struct RunCheckpoint: ModelSource {
     public let checkpoint: Checkpoint
     /// The run folder (the one holding `checkpoints/` and `vocab.txt`).
@@ -48,5 +54,10 @@ public struct RunCheckpoint: ModelSource {
     public func tokenizer() throws -> BertTokenizer {
         let vocabularyPath = (runDirectory as NSString).appendingPathComponent("vocab.txt")
         return try BertTokenizer(vocabulary: try Vocabulary(contentsOfFile: vocabularyPath), configuration: .chineseCLIP)
+    }
+
+    /// The run folder's `preprocessing.json` (written by `brivl import`), else our own runs' preparation.
+    public func imagePreprocessing() throws -> ImagePreprocessing {
+        try ImagePreprocessing.read(runDirectory: runDirectory)
     }
 }

@@ -10,7 +10,7 @@ public final class TrainedModel {
     public let model: BriVLModel
     public let tokenizer: BertTokenizer
     public let source: any ModelSource
-    /// Shorter side to the model's size, centre crop, CLIP normalisation.
+    /// The source's image preparation at the model's size (our runs: shorter side, centre crop, CLIP statistics).
     public let preprocessing: ImagePipeline
 
     public init(source: any ModelSource) throws {
@@ -23,7 +23,7 @@ public final class TrainedModel {
                 "\(source.identity): the vocabulary has \(tokenizer.vocabulary.count) entries, the model expects "
                     + "\(configuration.text.bert.vocabularySize)")
         }
-        preprocessing = try ImagePipeline.evaluation(size: configuration.image.imageSize)
+        preprocessing = try source.imagePreprocessing().pipeline(size: configuration.image.imageSize)
         self.source = source
     }
 

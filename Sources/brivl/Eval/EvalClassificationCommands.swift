@@ -2,6 +2,7 @@ import ArgumentParser
 import BriVLEvaluation
 import BriVLInference
 import Foundation
+import Imaging
 
 /// Where the labelled images come from and how classes become prompts.
 struct LabelledImageOptions: ParsableArguments {
@@ -42,10 +43,10 @@ struct LabelledImageOptions: ParsableArguments {
             .keeping(language: language)
     }
 
-    func load(classes: ClassPrompts, imageSize: Int) throws -> LabelledImageSet {
+    func load(classes: ClassPrompts, imageSize: Int, pipeline: ImagePipeline? = nil) throws -> LabelledImageSet {
         let progress = ProgressBar("images", total: limit)
         let set = try LabelledImageSet.load(
-            path: images, classes: classes, imageSize: imageSize, limit: limit ?? .max,
+            path: images, classes: classes, imageSize: imageSize, pipeline: pipeline, limit: limit ?? .max,
             progress: { progress.update($0) })
         progress.finish(set.count, detail: set.skipped.isEmpty ? "" : "\(set.skipped.count) skipped")
         return set
@@ -68,7 +69,8 @@ extension BriVL.Eval {
         func run() throws {
             let trained = try evaluation.loadModel()
             let classes = try data.resolveClasses()
-            let images = try data.load(classes: classes, imageSize: trained.model.configuration.image.imageSize)
+            let images = try data.load(
+                classes: classes, imageSize: trained.model.configuration.image.imageSize, pipeline: trained.preprocessing)
             let embedder = TowerEmbedder(model: trained.model, tokenizer: trained.tokenizer, batchSize: evaluation.batchSize)
             let result = try ZeroShotImageClassification(embedder: embedder).evaluate(images: images, classes: classes)
             let name = evaluation.name ?? "zero-shot"
@@ -123,7 +125,8 @@ extension BriVL.Eval {
         func run() throws {
             let trained = try evaluation.loadModel()
             let classes = try data.resolveClasses()
-            let images = try data.load(classes: classes, imageSize: trained.model.configuration.image.imageSize)
+            let images = try data.load(
+                classes: classes, imageSize: trained.model.configuration.image.imageSize, pipeline: trained.preprocessing)
             let count = classes.count
             let parsed = try ratios.map { try $0.split(separator: ",").map { try ClassSplit.Ratio(parsing: String($0)) } }
                 ?? [
@@ -189,7 +192,7 @@ extension BriVL.Eval {
                 guard let k = Int(part), k >= 1 else { throw ValidationError("--shots takes counts ≥ 1 and `all`, got \(part)") }
                 return k
             }
-            let first = try data.load(classes: classes, imageSize: size)
+            let first = try data.load(classes: classes, imageSize: size, pipeline: trained.preprocessing)
             let trainSet: LabelledImageSet
             let testSet: LabelledImageSet
             if let test {
@@ -197,7 +200,7 @@ extension BriVL.Eval {
                 var testOptions = data
                 testOptions.images = test
                 testOptions.limit = nil
-                testSet = try testOptions.load(classes: classes, imageSize: size)
+                testSet = try testOptions.load(classes: classes, imageSize: size, pipeline: trained.preprocessing)
             } else {
                 let split = LinearProbe.stratifiedSplit(
                     labels: first.labels, classes: classes.count, testFraction: testFraction, seed: seed)

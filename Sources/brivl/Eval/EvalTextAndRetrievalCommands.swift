@@ -93,7 +93,8 @@ extension BriVL.Eval {
             let trained = try evaluation.loadModel()
             let progress = ProgressBar("pairs", total: limit)
             let set = try CaptionedImageSet.load(
-                directory: shards, imageSize: trained.model.configuration.image.imageSize, limit: limit,
+                directory: shards, imageSize: trained.model.configuration.image.imageSize,
+                pipeline: trained.preprocessing, limit: limit,
                 captionsPerImage: captionsPerImage, progress: { progress.update($0) })
             progress.finish(set.keys.count, detail: set.skipped.isEmpty ? "" : "\(set.skipped.count) skipped")
             let embedder = TowerEmbedder(model: trained.model, tokenizer: trained.tokenizer, batchSize: evaluation.batchSize)

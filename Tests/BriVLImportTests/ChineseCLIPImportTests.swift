@@ -1,0 +1,239 @@
+import BriVL
+import BriVLInference
+import ContentHashing
+import Foundation
+import Imaging
+import Testing
+import Torch
+
+@testable import BriVLImport
+
+/// The tiny Chinese-CLIP of Tests/Reference/make_chinese_clip_references.py (cn_clip's own model code, random
+/// weights, saved as the releases are), in `$BRIVL_TEST_DATA/chinese-clip` or `.cache/test-data/chinese-clip`.
+/// `BRIVL_CHINESE_CLIP_REFERENCE=<folder>` runs the parity test on a full-size one the script wrote instead
+/// (`make_chinese_clip_references.py DIR ViT-B-16` → DIR/chinese-clip-ViT-B-16).
+private enum Reference {
+    static let packageRoot = URL(fileURLWithPath: #filePath)
+        .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+
+    static var dataDirectory: URL {
+        if let path = ProcessInfo.processInfo.environment["BRIVL_TEST_DATA"], !path.isEmpty {
+            return URL(fileURLWithPath: path, isDirectory: true)
+        }
+        return packageRoot.appendingPathComponent(".cache/test-data", isDirectory: true)
+    }
+
+    static var fullSize: String? { ProcessInfo.processInfo.environment["BRIVL_CHINESE_CLIP_REFERENCE"] }
+    static var tiny: String { dataDirectory.appendingPathComponent("chinese-clip/clip_cn_tiny.pt").path }
+
+    /// The checkpoint of the parity test: the tiny one, or the full-size folder's `.pt` file.
+    static var parityCheckpoint: String {
+        guard let folder = fullSize, !folder.isEmpty else { return tiny }
+        let files = (try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? []
+        return (folder as NSString).appendingPathComponent(files.first { $0.hasSuffix(".pt") } ?? "missing.pt")
+    }
+
+    static var references: URL {
+        URL(fileURLWithPath: (parityCheckpoint as NSString).deletingLastPathComponent).appendingPathComponent("references.json")
+    }
+    static var vocabulary: String { dataDirectory.appendingPathComponent("vocab.txt").path }
+
+    static var isAvailable: Bool {
+        FileManager.default.fileExists(atPath: parityCheckpoint) && FileManager.default.fileExists(atPath: references.path)
+    }
+    static var isRequired: Bool { ProcessInfo.processInfo.environment["BRIVL_REQUIRE_TEST_DATA"] == "1" }
+
+    struct Values: Decodable {
+        let imageShape: [Int]
+        let images: [Float]
+        let texts: [String]
+        let ids: [[Int]]
+        let imageEmbeddings: [[Double]]
+        let textEmbeddings: [[Double]]
+        let logitScale: Double
+
+        enum CodingKeys: String, CodingKey {
+            case images, texts, ids
+            case imageShape = "image_shape"
+            case imageEmbeddings = "image_embeddings"
+            case textEmbeddings = "text_embeddings"
+            case logitScale = "logit_scale"
+        }
+    }
+
+    static func values() throws -> Values { try JSONDecoder().decode(Values.self, from: Data(contentsOf: references)) }
+}
+
+private let needsReference = ConditionTrait.enabled(
+    if: Reference.isAvailable || Reference.isRequired,
+    "needs the Chinese-CLIP reference of scripts/fetch-test-data.sh (PyTorch: python3-torch)")
+
+/// A fresh folder for one test's outputs.
+private func scratchFolder() throws -> String {
+    let path = FileManager.default.temporaryDirectory.appendingPathComponent("import-\(UUID().uuidString)").path
+    try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+    return path
+}
+
+private func maximumDifference(_ tensor: Tensor, _ reference: [[Double]]) throws -> Double {
+    let values = try tensor.to(dtype: .float64).contiguous().toArray(Double.self)
+    let flat = reference.flatMap { $0 }
+    #expect(values.count == flat.count)
+    return zip(values, flat).map { abs($0 - $1) }.max() ?? .infinity
+}
+
+@Suite("Chinese-CLIP checkpoints import and embed as cn_clip does")
+struct ChineseCLIPImportTests {
+    @Test("imported tiny ViT: image and text embeddings within 1e-4 of cn_clip's, tokenizer ids identical", needsReference)
+    func parity() throws {
+        let folder = try scratchFolder()
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let output = (folder as NSString).appendingPathComponent("run")
+        let started = Date()
+        let card = try WeightImport(
+            source: .chineseCLIP, file: Reference.parityCheckpoint, vocabulary: Reference.vocabulary, output: output
+        ).run()
+        let importSeconds = Date().timeIntervalSince(started)
+        #expect(card.epoch == 2 && card.step == 100)
+        #expect(card.contextLength == 52)
+        #expect(card.ignoredKeys.isEmpty)  // cn_clip 1.6 builds BERT without its pooler
+        #expect(card.sha256 == (try SHA256.hexDigest(ofFile: Reference.parityCheckpoint)))
+        #expect(try ImagePreprocessing.read(runDirectory: output) == ImagePreprocessing(resize: .square, normalization: .clip))
+
+        // Loaded the way every command loads a run folder.
+        let trained = try TrainedModel(path: output)
+        let model = trained.model
+        let configuration = model.configuration
+        #expect(configuration.image.vit?.activation == .quickGELU)
+        if Reference.parityCheckpoint == Reference.tiny {
+            #expect(card.embeddingSize == 32)
+            #expect(configuration.image.vit?.headCount == 2 && configuration.text.bert.headCount == 2)
+        }
+        model.eval()
+
+        let reference = try Reference.values()
+        let images = try Tensor(reference.images, shape: reference.imageShape)
+        let imageDifference = try maximumDifference(try withNoGrad { try model.encodeImage(images) }, reference.imageEmbeddings)
+        #expect(imageDifference < 1e-4, "image embeddings differ by \(imageDifference)")
+
+        let input = try TextInput(reference.texts, for: model, tokenizer: trained.tokenizer)
+        let ids = input.encoding.ids.map(Int.init)
+        let width = input.encoding.shape[1]
+        for (row, expected) in reference.ids.enumerated() {
+            let ours = Array(ids[(row * width)..<((row + 1) * width)])
+            // cn_clip pads every text to 52; ours may pad to the longest: the real tokens must agree, the rest be 0.
+            #expect(Array(expected.prefix(width)) == ours, "ids of \(reference.texts[row])")
+            #expect(expected.dropFirst(width).allSatisfy { $0 == 0 })
+        }
+        let textDifference = try maximumDifference(try withNoGrad { try model.encodeText(input) }, reference.textEmbeddings)
+        #expect(textDifference < 1e-4, "text embeddings differ by \(textDifference)")
+        #expect(abs(try model.logitScale.item() - reference.logitScale) < 1e-6)
+        print(
+            "chinese-clip parity \(card.model): \(card.parameters) parameters, import \(String(format: "%.2f", importSeconds)) s, "
+                + "max |Δ| image \(imageDifference), text \(textDifference)")
+    }
+
+    /// Writes `tensors` as a safetensors checkpoint and imports it, returning the error.
+    private func importFailure(
+        _ tensors: [String: Tensor], vocabulary: String = Reference.vocabulary, output: String? = nil
+    ) throws -> ImportError? {
+        let folder = try scratchFolder()
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let file = (folder as NSString).appendingPathComponent("edited.safetensors")
+        try Safetensors.save(tensors, to: file)
+        let target = output ?? (folder as NSString).appendingPathComponent("run")
+        do {
+            try WeightImport(source: .chineseCLIP, file: file, vocabulary: vocabulary, output: target).run()
+            return nil
+        } catch let error as ImportError {
+            if output == nil { #expect(!FileManager.default.fileExists(atPath: target), "half-written output") }
+            let leftovers = try FileManager.default.contentsOfDirectory(atPath: folder).filter { $0.hasPrefix(".partial") }
+            #expect(leftovers.isEmpty)
+            return error
+        }
+    }
+
+    @Test("missing, unexpected and misshapen keys, RN50 and other models each fail naming what is wrong", needsReference)
+    func badCheckpoints() throws {
+        let source = try WeightImport.readStateDictionary(Reference.tiny).tensors
+
+        var missing = source
+        missing["visual.transformer.resblocks.1.ln_2.bias"] = nil
+        #expect(try importFailure(missing) == .missingKeys(["visual.transformer.resblocks.1.ln_2.bias"]))
+
+        var unexpected = source
+        unexpected["visual.extra.weight"] = try Tensor.zeros([2, 3])
+        #expect(try importFailure(unexpected) == .unexpectedKeys(["visual.extra.weight [2, 3]"]))
+
+        var misshapen = source
+        misshapen["text_projection"] = try Tensor.zeros([128, 16])
+        guard case .shapeMismatch(let message) = try importFailure(misshapen) else {
+            Issue.record("a misshapen projection was not refused")
+            return
+        }
+        #expect(message.contains("text_projection") && message.contains("[128, 16]"), "\(message)")
+
+        var resnet = source
+        resnet["visual.attnpool.c_proj.weight"] = try Tensor.zeros([4, 4])
+        guard case .unsupportedArchitecture(let rn50) = try importFailure(resnet) else {
+            Issue.record("RN50 was not recognised")
+            return
+        }
+        #expect(rn50.contains("RN50"))
+
+        let other = Reference.dataDirectory.appendingPathComponent("torch-save/state_dict.pt").path
+        if FileManager.default.fileExists(atPath: other) {
+            let folder = try scratchFolder()
+            defer { try? FileManager.default.removeItem(atPath: folder) }
+            #expect(throws: ImportError.self) {
+                try WeightImport(
+                    source: .chineseCLIP, file: other, vocabulary: Reference.vocabulary,
+                    output: (folder as NSString).appendingPathComponent("run")
+                ).run()
+            }
+        }
+    }
+
+    @Test("BERT pooler weights (older checkpoints hold them) are left out and listed in the model card", needsReference)
+    func poolerIgnored() throws {
+        var source = try WeightImport.readStateDictionary(Reference.tiny).tensors
+        source["bert.pooler.dense.weight"] = try Tensor.zeros([128, 128])
+        source["bert.pooler.dense.bias"] = try Tensor.zeros([128])
+        let folder = try scratchFolder()
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let file = (folder as NSString).appendingPathComponent("with-pooler.safetensors")
+        try Safetensors.save(source, to: file)
+        let output = (folder as NSString).appendingPathComponent("run")
+        let card = try WeightImport(source: .chineseCLIP, file: file, vocabulary: Reference.vocabulary, output: output).run()
+        #expect(card.ignoredKeys == ["bert.pooler.dense.bias", "bert.pooler.dense.weight"])
+        #expect(card.epoch == nil)
+        let written = try JSONDecoder().decode(
+            ModelCard.self,
+            from: Data(contentsOf: URL(fileURLWithPath: (output as NSString).appendingPathComponent(ModelCard.fileName))))
+        #expect(written == card)
+    }
+
+    @Test("a vocabulary of another size and an existing output folder are refused, and nothing is written", needsReference)
+    func badOptions() throws {
+        let source = try WeightImport.readStateDictionary(Reference.tiny).tensors
+        let folder = try scratchFolder()
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let shortVocabulary = (folder as NSString).appendingPathComponent("vocab.txt")
+        try "[PAD]\n[UNK]\n[CLS]\n[SEP]\n[MASK]\n的\n".write(toFile: shortVocabulary, atomically: true, encoding: .utf8)
+        guard case .shapeMismatch(let message) = try importFailure(source, vocabulary: shortVocabulary) else {
+            Issue.record("a 6-token vocabulary was accepted")
+            return
+        }
+        #expect(message.contains("6 tokens") && message.contains("21128"), "\(message)")
+
+        let existing = (folder as NSString).appendingPathComponent("existing")
+        try FileManager.default.createDirectory(atPath: existing, withIntermediateDirectories: false)
+        try "keep".write(toFile: (existing as NSString).appendingPathComponent("note.txt"), atomically: true, encoding: .utf8)
+        guard case .io(let exists) = try importFailure(source, output: existing) else {
+            Issue.record("an existing output was overwritten")
+            return
+        }
+        #expect(exists.contains("already exists"))
+        #expect(try FileManager.default.contentsOfDirectory(atPath: existing) == ["note.txt"])
+    }
+}
