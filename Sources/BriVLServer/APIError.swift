@@ -62,15 +62,23 @@ struct BearerTokenMiddleware<Context: RequestContext>: RouterMiddleware {
         -> Response
     {
         if Self.openPaths.contains(request.uri.path) { return try await next(request, context) }
-        let header = request.headers[.authorization] ?? ""
-        let presented: String? =
-            header.hasPrefix("Bearer ") ? String(header.dropFirst(7)) : request.uri.queryParameters.get("access_token")
+        let presented = Self.bearerToken(in: request.headers[.authorization]) ?? request.uri.queryParameters.get("access_token")
         guard let presented, Self.constantTimeEqual(presented, token) else {
             var response = APIError.json(status: .unauthorized, message: "a bearer token is required")
             response.headers[.wwwAuthenticate] = "Bearer"
             return response
         }
         return try await next(request, context)
+    }
+
+    /// The credentials of an `Authorization: Bearer <token>` header. The scheme's name is case-insensitive
+    /// (RFC 7235 §2.1), so `bearer` and `BEARER` are the same; anything else is no token.
+    static func bearerToken(in header: String?) -> String? {
+        guard let header else { return nil }
+        let trimmed = header.drop { $0 == " " }
+        guard let space = trimmed.firstIndex(of: " "), trimmed[..<space].lowercased() == "bearer" else { return nil }
+        let credentials = trimmed[space...].drop { $0 == " " }
+        return credentials.isEmpty ? nil : String(credentials)
     }
 
     /// Compares without an early exit, so response times do not reveal how much of a guess was right.
@@ -82,5 +90,24 @@ struct BearerTokenMiddleware<Context: RequestContext>: RouterMiddleware {
             difference |= (index < left.count ? left[index] : 0) ^ (index < right.count ? right[index] : 0)
         }
         return difference == 0
+    }
+}
+
+/// Answers 405 with an `Allow` header when a known route is asked for with a method it does not take (the router
+/// alone would say 404, as if the route did not exist).
+struct MethodCheckMiddleware<Context: RequestContext>: RouterMiddleware {
+    /// Path → the methods it answers.
+    let routes: [String: Set<HTTPRequest.Method>]
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws
+        -> Response
+    {
+        if let methods = routes[request.uri.path], !methods.contains(request.method) {
+            var response = APIError.json(
+                status: .methodNotAllowed, message: "\(request.uri.path) does not take \(request.method.rawValue)")
+            response.headers[.allow] = methods.map(\.rawValue).sorted().joined(separator: ", ")
+            return response
+        }
+        return try await next(request, context)
     }
 }

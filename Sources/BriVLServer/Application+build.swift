@@ -17,32 +17,39 @@ public func buildApplication(
         logger: logger)
 }
 
-/// Every route of the service. Middleware order: metrics see every answer, errors become JSON before that, and
-/// authentication runs inside both so refused requests are counted and answered in JSON too.
+/// Every route of the service, from one table. Middleware order: metrics see every answer, errors become JSON
+/// before that, a known path asked with another method is a 405, and authentication runs inside all three so
+/// refused requests are counted and answered in JSON too.
 public func buildRouter(service: SearchService, configuration: ServerConfiguration) -> Router<BasicRequestContext> {
     let router = Router(context: BasicRequestContext.self)
+    let routes = SearchRoutes(service: service)
+    typealias Handler = @Sendable (Request, BasicRequestContext) async throws -> Response
+    let table: [(method: HTTPRequest.Method, path: String, handler: Handler)] = [
+        (.get, "/healthz", { _, _ in
+            try routes.json(HealthResponse(status: "ok", images: service.index.count, generation: service.index.generation.number))
+        }),
+        (.get, "/metrics", { _, _ in
+            Response(
+                status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
+                body: ResponseBody(byteBuffer: ByteBuffer(string: service.metrics.exposition())))
+        }),
+        (.get, "/", { _, _ in
+            Response(
+                status: .ok, headers: [.contentType: "text/html; charset=utf-8"],
+                body: ResponseBody(byteBuffer: ByteBuffer(string: WebPage.html)))
+        }),
+        (.post, "/v1/embed/text", { request, _ in try await routes.embedText(request) }),
+        (.post, "/v1/embed/image", { request, _ in try await routes.embedImage(request) }),
+        (.post, "/v1/search", { request, _ in try await routes.search(request) }),
+        (.post, "/v1/classify", { request, _ in try await routes.classify(request) }),
+        (.get, "/v1/thumbnail", { request, _ in try await routes.thumbnail(request) }),
+    ]
     router.add(middleware: MetricsMiddleware(metrics: service.metrics))
     router.add(middleware: JSONErrorMiddleware())
+    router.add(
+        middleware: MethodCheckMiddleware(
+            routes: Dictionary(table.map { ($0.path, Set([$0.method])) }, uniquingKeysWith: { $0.union($1) })))
     if let token = configuration.token, !token.isEmpty { router.add(middleware: BearerTokenMiddleware(token: token)) }
-    let routes = SearchRoutes(service: service)
-
-    router.get("/healthz") { _, _ in
-        try routes.json(HealthResponse(status: "ok", images: service.index.count, generation: service.index.generation.number))
-    }
-    router.get("/metrics") { _, _ in
-        Response(
-            status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
-            body: ResponseBody(byteBuffer: ByteBuffer(string: service.metrics.exposition())))
-    }
-    router.get("/") { _, _ in
-        Response(
-            status: .ok, headers: [.contentType: "text/html; charset=utf-8"],
-            body: ResponseBody(byteBuffer: ByteBuffer(string: WebPage.html)))
-    }
-    router.post("/v1/embed/text") { request, _ in try await routes.embedText(request) }
-    router.post("/v1/embed/image") { request, _ in try await routes.embedImage(request) }
-    router.post("/v1/search") { request, _ in try await routes.search(request) }
-    router.post("/v1/classify") { request, _ in try await routes.classify(request) }
-    router.get("/v1/thumbnail") { request, _ in try await routes.thumbnail(request) }
+    for route in table { router.on(RouterPath(route.path), method: route.method, use: route.handler) }
     return router
 }

@@ -255,6 +255,10 @@ struct SearchRoutes: Sendable {
     }
 
     private func check(text: String) throws {
+        // Bytes first: they cost nothing to count, and bound the grapheme count that follows.
+        guard text.utf8.count <= limits.maxTextBytes else {
+            throw APIError(.contentTooLarge, "the text has \(text.utf8.count) bytes, the limit is \(limits.maxTextBytes)")
+        }
         let trimmed = text.trimmingCharacters(in: .whitespacesAndNewlines)
         guard !trimmed.isEmpty else { throw APIError.badRequest("the text is empty") }
         guard text.count <= limits.maxTextLength else {

@@ -10,8 +10,32 @@ public struct ServerConfiguration: Sendable {
     public var token: String?
     public var limits = ServerLimits()
     public var batching = BatchingConfiguration()
+    /// Serve a non-loopback address without a token (`--insecure-no-auth`): anyone on the network could search
+    /// the photos and see their paths and thumbnails.
+    public var allowsUnauthenticatedNetwork = false
 
     public init() {}
+
+    /// Whether `host` only accepts connections from this machine.
+    public static func isLoopback(_ host: String) -> Bool {
+        let name = host.lowercased().trimmingCharacters(in: CharacterSet(charactersIn: "[]"))
+        return name == "localhost" || name == "::1" || name.hasPrefix("127.") || name.hasSuffix(".localhost")
+    }
+
+    /// Refuses a configuration that would serve the network without authentication, unless that was asked for.
+    public func validate() throws {
+        if !Self.isLoopback(host), token == nil, !allowsUnauthenticatedNetwork {
+            throw ServerConfigurationError(
+                "--host \(host) serves other machines, and there is no token: give one (--token-file, BRIVL_TOKEN or "
+                    + "--token), or pass --insecure-no-auth to serve the network without authentication")
+        }
+    }
+}
+
+/// A server configuration that must not start, with the reason.
+public struct ServerConfigurationError: Error, CustomStringConvertible, Sendable {
+    public let description: String
+    public init(_ description: String) { self.description = description }
 }
 
 /// Bounds on what one request may ask for; exceeding one is a 4xx with a JSON message, never a crash.
@@ -21,8 +45,10 @@ public struct ServerLimits: Sendable, Equatable {
     /// Decoded image size, checked from the image header before any pixel is decoded.
     public var maxImagePixels = 40_000_000
     public var maxK = 1000
-    /// Characters of one query text.
+    /// Characters (grapheme clusters) of one query text.
     public var maxTextLength = 1000
+    /// UTF-8 bytes of one query text, checked first: one "character" can hold any number of combining marks.
+    public var maxTextBytes = 4096
     /// Texts or images in one embedding request.
     public var maxItems = 64
     /// Longer side of a thumbnail, in pixels.

@@ -41,7 +41,7 @@ struct MalformedRequestTests {
             ("too many pixels", .post, "/v1/embed/image", [.contentType: "image/png"], try ServerFixture.png(colour: 0), .contentTooLarge),
             ("no labels", .post, "/v1/classify", json, Data(#"{"image": "aGVsbG8=", "labels": []}"#.utf8), .badRequest),
             ("unknown route", .get, "/v1/nothing", [:], Data(), .notFound),
-            ("wrong method", .get, "/v1/search", [:], Data(), .notFound),
+            ("wrong method", .get, "/v1/search", [:], Data(), .methodNotAllowed),
         ]
         for (name, method, path, headers, body, expected) in cases {
             let response = try await fixture.respond(method, path, headers: headers, body: body)
@@ -80,5 +80,70 @@ struct AuthenticationTests {
             try await fixture.postJSON("/v1/search", #"{"text": "red"}"#, headers: [.authorization: "Bearer s3cret"]).status
                 == .ok)
         #expect(try await fixture.respond(.get, "/v1/thumbnail?path=red.png&access_token=s3cret").status == .ok)
+    }
+}
+
+@Suite("Methods, schemes and limits the HTTP specifications and the audit ask for")
+struct ProtocolHardeningTests {
+    @Test("a known route asked with another method is a 405 naming the allowed one; an unknown route stays 404")
+    func methodNotAllowed() async throws {
+        let fixture = try ServerFixture()
+        let search = try await fixture.respond(.get, "/v1/search")
+        #expect(search.status == .methodNotAllowed)
+        #expect(search.headers[.allow] == "POST")
+        #expect(search.errorMessage?.contains("GET") == true)
+        let health = try await fixture.respond(.post, "/healthz")
+        #expect(health.status == .methodNotAllowed)
+        #expect(health.headers[.allow] == "GET")
+        #expect(try await fixture.respond(.delete, "/v1/thumbnail?path=red.png").status == .methodNotAllowed)
+        #expect(try await fixture.respond(.get, "/v1/nothing-here").status == .notFound)
+        #expect(try await fixture.postJSON("/v1/search", #"{"text": "red"}"#).status == .ok)
+    }
+
+    @Test("the bearer scheme's name is case-insensitive; other schemes and empty credentials are no token")
+    func bearerScheme() async throws {
+        let fixture = try ServerFixture { $0.token = "s3cret" }
+        for header in ["Bearer s3cret", "bearer s3cret", "BEARER s3cret", "  Bearer   s3cret"] {
+            #expect(
+                try await fixture.postJSON("/v1/search", #"{"text": "red"}"#, headers: [.authorization: header]).status
+                    == .ok, "\(header)")
+        }
+        for header in ["Basic s3cret", "Bearer", "Bearer ", "s3cret", "Bearers3cret"] {
+            #expect(
+                try await fixture.postJSON("/v1/search", #"{"text": "red"}"#, headers: [.authorization: header]).status
+                    == .unauthorized, "\(header)")
+        }
+    }
+
+    @Test("one character carrying thousands of combining marks is refused by its bytes")
+    func combiningMarks() async throws {
+        let fixture = try ServerFixture()
+        let text = "a" + String(repeating: "\u{0301}", count: 3000)  // one grapheme, 6,001 bytes
+        #expect(text.count == 1)
+        let answer = try await fixture.respond(.post, "/v1/search", headers: [.contentType: "text/plain"], body: Data(text.utf8))
+        let json = try await fixture.postJSON("/v1/embed/text", "{\"text\": \"\(text)\"}")
+        #expect(json.status == .contentTooLarge)
+        #expect(json.errorMessage?.contains("bytes") == true, "\(json.errorMessage ?? "")")
+        #expect(answer.status != .ok)
+    }
+
+    @Test("a non-loopback address needs a token or --insecure-no-auth; loopback names do not")
+    func networkNeedsToken() throws {
+        var configuration = ServerConfiguration()
+        for host in ["127.0.0.1", "localhost", "::1", "[::1]", "127.0.0.2"] {
+            configuration.host = host
+            #expect(throws: Never.self) { try configuration.validate() }
+        }
+        for host in ["0.0.0.0", "::", "192.168.1.5", "photos.example"] {
+            configuration.host = host
+            configuration.token = nil
+            configuration.allowsUnauthenticatedNetwork = false
+            #expect(throws: ServerConfigurationError.self) { try configuration.validate() }
+            configuration.token = "t"
+            #expect(throws: Never.self) { try configuration.validate() }
+            configuration.token = nil
+            configuration.allowsUnauthenticatedNetwork = true
+            #expect(throws: Never.self) { try configuration.validate() }
+        }
     }
 }
