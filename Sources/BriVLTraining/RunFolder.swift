@@ -9,7 +9,10 @@ struct RunFolder {
     let vocabulary: Vocabulary
     let checkpoints: CheckpointDirectory
     /// The checkpoint a resumed run continues from.
+    /// The newest intact checkpoint, the one a resumed run continues from.
     let latest: Checkpoint?
+    /// Newer checkpoints passed over because their files do not verify.
+    let damaged: [CheckpointDirectory.DamagedCheckpoint]
     /// The configuration as the run uses it (the vocabulary's size set on the text encoder).
     let configuration: TrainingConfiguration
 
@@ -34,10 +37,19 @@ struct RunFolder {
         try configuration.validate()
         checkpoints = try CheckpointDirectory(
             root: (path as NSString).appendingPathComponent("checkpoints"), keepLast: configuration.run.keepCheckpoints)
-        latest = try checkpoints.latest()
-        if latest != nil && !resume {
+        (latest, damaged) = try checkpoints.latestIntact()
+        if (latest != nil || !damaged.isEmpty) && !resume {
             throw TrainingError.invalidConfiguration(
                 "\(path) already holds checkpoints; resume it or train into another folder")
+        }
+        // A fresh run whose folder already holds another vocab.txt (an earlier run removed by hand, a copy) would
+        // silently train with that one instead of the one asked for.
+        if latest == nil, damaged.isEmpty, vocabularyPath == vocabularyCopy,
+            let asked = fileManager.contents(atPath: given.data.vocabulary),
+            let present = fileManager.contents(atPath: vocabularyCopy), asked != present
+        {
+            throw TrainingError.invalidConfiguration(
+                "\(vocabularyCopy) differs from --vocabulary \(given.data.vocabulary): remove it, or train into another folder")
         }
         if isPrimary {
             if !fileManager.fileExists(atPath: vocabularyCopy) {

@@ -56,6 +56,9 @@ public final class Trainer {
     public var onProgress: ((TrainingProgress) -> Void)?
     /// Called with messages worth a line of their own (resume, validation, checkpoints).
     public var onMessage: ((String) -> Void)?
+    /// Newer checkpoints passed over on resume because their files do not verify; the run went on from the
+    /// newest intact one.
+    public let damagedCheckpoints: [CheckpointDirectory.DamagedCheckpoint]
 
     public var configurationPath: String { Self.configurationPath(in: outputDirectory) }
     public static func configurationPath(in directory: String) -> String {
@@ -92,6 +95,7 @@ public final class Trainer {
         schedule = components.schedule
         dropoutGenerator = components.dropout
         let latest = folder.latest
+        damagedCheckpoints = folder.damaged
 
         let metricsPath = (outputDirectory as NSString).appendingPathComponent("metrics.jsonl")
         metrics = isPrimary ? try MetricsLog(path: metricsPath, keepingThrough: latest?.step ?? 0) : MetricsLog()

@@ -54,6 +54,9 @@ extension EngineOptions {
     func loadTrainedModel(_ path: String) throws -> TrainedModel {
         apply()
         let trained = try TrainedModel(path: path)
+        for damaged in (trained.source as? RunCheckpoint)?.damagedCheckpoints ?? [] {
+            FileHandle.standardError.write(Data("warning: \(damaged); using an older one\n".utf8))
+        }
         FileHandle.standardError.write(
             Data("model \(trained.model.configuration.name) from \(trained.source.identity)\n".utf8))
         return trained

@@ -107,6 +107,11 @@ extension BriVL {
                 throw DistributedOptions.labelled(error, parallelism)
             }
             let resolved = trainer.configuration
+            if trainer.isPrimary {
+                for damaged in trainer.damagedCheckpoints {
+                    FileHandle.standardError.write(Data("warning: \(damaged); resuming from an older one\n".utf8))
+                }
+            }
             // Every rank stops on Ctrl-C, the time limit or the CPU budget; the ranks agree on the step to stop at.
             let interrupt = InterruptFlag(announce: trainer.isPrimary)
             let deadline = timeLimit.map { Date().addingTimeInterval($0 * 60) }

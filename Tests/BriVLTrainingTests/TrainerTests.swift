@@ -77,4 +77,52 @@ struct TrainerTests {
         #expect(expected.count == 8)
         #expect(actual == expected)
     }
+
+    @Test("a damaged latest checkpoint is passed over, named, and the run resumes from the intact one before it")
+    func damagedLatestCheckpoint() throws {
+        let root = try TrainingFixtures.temporaryDirectory("damaged")
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        let output = (root as NSString).appendingPathComponent("run")
+        let configuration = try TrainingFixtures.configuration(root: root, steps: 6)
+        try Trainer(configuration: configuration, outputDirectory: output, resume: false).run()
+        let model = (output as NSString).appendingPathComponent("checkpoints/step-00000006/model.safetensors")
+        let handle = try #require(FileHandle(forUpdatingAtPath: model))
+        let size = try handle.seekToEnd()
+        try handle.seek(toOffset: size - 5)
+        let byte = try #require(try handle.read(upToCount: 1)?.first)
+        try handle.seek(toOffset: size - 5)
+        try handle.write(contentsOf: Data([byte ^ 0xFF]))
+        try handle.close()
+
+        let source = try RunCheckpoint(path: output)
+        #expect(source.checkpoint.step == 4)
+        #expect(source.damagedCheckpoints.map(\.step) == [6])
+        #expect(source.damagedCheckpoints.first?.reason.contains("model.safetensors") == true)
+        let resumed = try Trainer(configuration: configuration, outputDirectory: output, resume: true)
+        #expect(resumed.step == 4)
+        #expect(resumed.damagedCheckpoints.map(\.step) == [6])
+        // Without --resume a folder with only damaged checkpoints is still not a fresh folder.
+        #expect(throws: TrainingError.self) { try Trainer(configuration: configuration, outputDirectory: output, resume: false) }
+    }
+
+    @Test("a fresh run folder holding another vocab.txt is refused instead of silently training with it")
+    func conflictingVocabulary() throws {
+        let root = try TrainingFixtures.temporaryDirectory("vocabulary")
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        let configuration = try TrainingFixtures.configuration(root: root, steps: 1)
+        let output = (root as NSString).appendingPathComponent("run")
+        try FileManager.default.createDirectory(atPath: output, withIntermediateDirectories: true)
+        let copy = (output as NSString).appendingPathComponent("vocab.txt")
+        try "[PAD]\n[UNK]\n[CLS]\n[SEP]\n[MASK]\n".write(toFile: copy, atomically: true, encoding: .utf8)
+        do {
+            _ = try Trainer(configuration: configuration, outputDirectory: output, resume: false)
+            Issue.record("a conflicting vocab.txt was accepted")
+        } catch let error as TrainingError {
+            #expect("\(error)".contains("differs from --vocabulary"), "\(error)")
+        }
+        // The same vocabulary already copied there is fine.
+        try FileManager.default.removeItem(atPath: copy)
+        try FileManager.default.copyItem(atPath: configuration.data.vocabulary, toPath: copy)
+        _ = try Trainer(configuration: configuration, outputDirectory: output, resume: false)
+    }
 }

@@ -73,6 +73,29 @@ public struct CheckpointDirectory: Sendable {
     /// The complete checkpoint with the highest step, nil when there is none.
     public func latest() throws -> Checkpoint? { try checkpoints().last }
 
+    /// A newer checkpoint passed over because one of its files does not verify.
+    public struct DamagedCheckpoint: Sendable, Equatable, CustomStringConvertible {
+        public let step: Int
+        public let reason: String
+        public var description: String { "checkpoint of step \(step) is damaged (\(reason))" }
+    }
+
+    /// The newest checkpoint whose every file has its recorded size and checksum, and the newer ones passed over:
+    /// a checkpoint damaged after it was written (a bad disk, a partial copy) does not block the intact one
+    /// before it. Reads each file of each checkpoint it tries.
+    public func latestIntact() throws -> (checkpoint: Checkpoint?, damaged: [DamagedCheckpoint]) {
+        var damaged: [DamagedCheckpoint] = []
+        for checkpoint in try checkpoints().reversed() {
+            do {
+                try checkpoint.verify()
+                return (checkpoint, damaged)
+            } catch {
+                damaged.append(DamagedCheckpoint(step: checkpoint.step, reason: "\(error)"))
+            }
+        }
+        return (nil, damaged)
+    }
+
     /// Whether a complete checkpoint of `step` exists.
     public func contains(step: Int) -> Bool { (try? checkpoint(step: step)) != nil }
 

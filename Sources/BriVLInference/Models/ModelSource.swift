@@ -25,17 +25,25 @@ public struct RunCheckpoint: ModelSource {
     public let checkpoint: Checkpoint
     /// The run folder (the one holding `checkpoints/` and `vocab.txt`).
     public let runDirectory: String
+    /// Newer checkpoints of the run folder passed over because they do not verify (empty when a step folder was
+    /// named): the caller says so.
+    public let damagedCheckpoints: [CheckpointDirectory.DamagedCheckpoint]
 
     public var identity: String { checkpoint.path }
 
-    /// - Parameter path: a run folder (its latest checkpoint is used) or one `step-…` checkpoint folder inside it
+    /// - Parameter path: a run folder (its newest intact checkpoint is used) or one `step-…` checkpoint folder
+    ///   inside it
     public init(path: String) throws {
         let checkpointsRoot = (path as NSString).appendingPathComponent("checkpoints")
         if FileManager.default.fileExists(atPath: checkpointsRoot) {
-            guard let latest = try CheckpointDirectory(root: checkpointsRoot).latest() else {
-                throw InferenceError.checkpoint("\(path) holds no complete checkpoint yet")
+            let (intact, damaged) = try CheckpointDirectory(root: checkpointsRoot).latestIntact()
+            guard let intact else {
+                if damaged.isEmpty { throw InferenceError.checkpoint("\(path) holds no complete checkpoint yet") }
+                throw InferenceError.checkpoint(
+                    "\(path) holds no intact checkpoint: " + damaged.map(\.description).joined(separator: "; "))
             }
-            checkpoint = latest
+            checkpoint = intact
+            damagedCheckpoints = damaged
             runDirectory = path
         } else {
             let root = (path as NSString).deletingLastPathComponent
@@ -44,6 +52,7 @@ public struct RunCheckpoint: ModelSource {
             }
             checkpoint = try CheckpointDirectory(root: root).checkpoint(step: step)
             runDirectory = (root as NSString).deletingLastPathComponent
+            damagedCheckpoints = []
         }
     }
 
