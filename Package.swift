@@ -187,7 +187,7 @@ let package = Package(
             ]),
         .testTarget(
             name: "BriVLInferenceTests",
-            dependencies: ["BriVLInference", "BriVL", "Tokenization", "Torch", "TorchNN", "ModelTestSupport"]),
+            dependencies: ["BriVLInference", "BriVL", "Imaging", "Tokenization", "Torch", "TorchNN", "ModelTestSupport"]),
         .testTarget(
             name: "BriVLTrainingTests",
             dependencies: [

@@ -138,6 +138,24 @@ struct CleanRunTests {
         }
     }
 
+    @Test("a caption line repeated word for word in one pair (.txt or .json) is kept once, and the drop is counted")
+    func repeatedCaptionLines() throws {
+        try withTemporaryDirectory { directory in
+            let jpeg = CleanFixtures.jpeg(width: 300, height: 300)
+            try CleanFixtures.writeShard(
+                [Sample(key: "t", files: ["jpg": jpeg, "txt": Data("一只小鸟在树上\n一只小鸟在树上\n".utf8)]),
+                 Sample(key: "j", files: ["jpg": CleanFixtures.jpeg(width: 300, height: 300, payload: 9),
+                                          "json": CleanFixtures.record(["两只猫", "两只猫", "一只狗"])])],
+                to: directory + "/s.tar")
+            let report = try CleanFixtures.run([directory + "/s.tar"], output: directory + "/out")
+            let kept = try CleanFixtures.readOutputs(directory + "/out", "cleaned")
+            #expect(try CleanFixtures.record(of: kept.first { $0.key == "t" }!).texts == ["一只小鸟在树上"])
+            #expect(try CleanFixtures.record(of: kept.first { $0.key == "j" }!).texts == ["两只猫", "一只狗"])
+            #expect(report.totals.captionsRemoved == 2)
+            #expect(try CleanFixtures.record(of: kept.first { $0.key == "t" }!).metadata?["clean_rules"] == "captions_removed")
+        }
+    }
+
     @Test("kept images are re-encoded as JPEG and counted; a wrong extension is fixed")
     func reencoding() throws {
         try withTemporaryDirectory { directory in

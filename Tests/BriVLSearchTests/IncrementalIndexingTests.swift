@@ -114,7 +114,39 @@ struct IncrementalIndexingTests {
         let embedder = ColourEmbedder()
         _ = try makeIndexer(root, embedder: embedder).update(root: photos)
         embedder.identity = "another-model"
+        // Until the index is rebuilt, searching it with the other model is refused, not answered with mixed vectors.
+        let stale = try SearchIndex(path: (root as NSString).appendingPathComponent("index"))
+        do {
+            _ = try Searcher(index: stale, embedder: embedder)
+            Issue.record("an index of another model was searched")
+        } catch let error as SearchError {
+            #expect("\(error)".contains("another model"), "\(error)")
+        }
         let report = try makeIndexer(root, embedder: embedder).update(root: photos)
         #expect(report.added == 6 && report.embedded == 6)
+        _ = try Searcher(index: try SearchIndex(path: (root as NSString).appendingPathComponent("index")), embedder: embedder)
+    }
+
+    @Test("a second build of an index in use is refused at once, and the index stays usable")
+    func concurrentBuildRefused() throws {
+        let root = try SearchFixtures.temporaryDirectory("locked")
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        let photos = (root as NSString).appendingPathComponent("photos")
+        try SearchFixtures.writeColourFolder(photos)
+        let embedder = ColourEmbedder()
+        let indexer = makeIndexer(root, embedder: embedder)
+        _ = try indexer.update(root: photos)
+        try SearchFixtures.png(colour: 2).write(to: URL(fileURLWithPath: "\(photos)/late.png"))
+        try indexer.directory.withWriteLock {
+            do {
+                _ = try makeIndexer(root, embedder: embedder).update(root: photos)
+                Issue.record("a second build ran while the first held the lock")
+            } catch let error as SearchError {
+                #expect("\(error)".contains("in use"), "\(error)")
+            }
+        }
+        #expect(try SearchIndex(path: indexer.directory.path).count == 6)
+        let after = try indexer.update(root: photos)
+        #expect(after.added == 1 && after.total == 7)
     }
 }

@@ -1,4 +1,5 @@
 import BriVL
+import ContentHashing
 import Foundation
 import Tokenization
 import Torch
@@ -6,8 +7,12 @@ import Torch
 /// Where a model comes from: its configuration, its weights (keyed as ``BriVLModel``'s state dict) and the
 /// vocabulary of its tokenizer. A run's checkpoint is one; imported checkpoints of other projects are others.
 public protocol ModelSource {
-    /// Names these weights (a checkpoint folder, a file): an index built from another identity is rebuilt.
+    /// Where these weights are (a checkpoint folder, a file), as reports and messages name them.
     var identity: String { get }
+    /// What the weights are: equal for the same weights, configuration and preprocessing however their path is
+    /// spelled, different for any other model (an index built with another fingerprint is rebuilt, and search
+    /// refuses it).
+    var fingerprint: String { get }
     func configuration() throws -> BriVLConfiguration
     func weights() throws -> [String: Tensor]
     func tokenizer() throws -> BertTokenizer
@@ -17,6 +22,7 @@ public protocol ModelSource {
 
 extension ModelSource {
     public func imagePreprocessing() throws -> ImagePreprocessing { .clipCenterCrop }
+    public var fingerprint: String { identity }
 }
 
 /// A checkpoint of a training run: `model.json` and `model.safetensors` of a `step-…` folder, and the run's
@@ -30,6 +36,15 @@ public struct RunCheckpoint: ModelSource {
     public let damagedCheckpoints: [CheckpointDirectory.DamagedCheckpoint]
 
     public var identity: String { checkpoint.path }
+
+    /// The checksums the checkpoint's manifest records for `model.safetensors` and `model.json`, and the run's
+    /// `preprocessing.json` when it has one, hashed together: no file is read again.
+    public var fingerprint: String {
+        var parts = ["model.safetensors", "model.json"].map { checkpoint.manifest.file(named: $0)?.checksum ?? "-" }
+        let preprocessing = (runDirectory as NSString).appendingPathComponent(ImagePreprocessing.fileName)
+        if let data = FileManager.default.contents(atPath: preprocessing) { parts.append(ContentHash.of(data).description) }
+        return "weights-\(ContentHash.of(parts.joined(separator: "+")))"
+    }
 
     /// - Parameter path: a run folder (its newest intact checkpoint is used) or one `step-…` checkpoint folder
     ///   inside it

@@ -14,7 +14,9 @@ public final class ModelEmbedder: SearchEmbedder, @unchecked Sendable {
     private let lock = NSLock()
 
     public var dimension: Int { trained.model.configuration.embeddingSize }
-    public var identity: String { "\(trained.model.configuration.name)@\(trained.source.identity)" }
+    /// The model's name and the fingerprint of its weights: not their path, so that another model written to the
+    /// same folder re-embeds everything and the same checkpoint named another way re-embeds nothing.
+    public var identity: String { "\(trained.model.configuration.name)@\(trained.source.fingerprint)" }
 
     /// - Parameter maxPixels: images with more pixels are refused from their header (decompression bombs)
     public init(_ trained: TrainedModel, maxPixels: Int = DecodeOptions.defaultMaxPixels) {

@@ -70,9 +70,13 @@ public final class CollectionIndexer {
     /// Brings the index up to date with the images under `root`: plan (``IndexPlan``), embed into a new generation
     /// (``EmbeddedImages``), update or rebuild the vector index, publish.
     public func update(root: String, progress: (IndexingProgress) -> Void = { _ in }) throws -> IndexingReport {
+        try FileManager.default.createDirectory(atPath: directory.path, withIntermediateDirectories: true)
+        return try directory.withWriteLock { try build(root: root, progress: progress) }
+    }
+
+    private func build(root: String, progress: (IndexingProgress) -> Void) throws -> IndexingReport {
         let rootPath = URL(fileURLWithPath: root).standardizedFileURL.path
         let scanned = try PhotoFolder.scan(rootPath)
-        try FileManager.default.createDirectory(atPath: directory.path, withIntermediateDirectories: true)
         // Leftovers of a crashed build go first, so generation numbers stay increasing and disk use bounded.
         try directory.removeStaleGenerations(keep: options.keptGenerations)
 

@@ -1,10 +1,15 @@
 import Foundation
 
+#if canImport(Glibc)
+    import Glibc
+#endif
+
 /// The on-disk layout of an index, built so that a reader never sees a half-written one:
 ///
 /// ```
 /// INDEX/
 ///   CURRENT                      the name of the live generation (replaced by an atomic rename)
+///   LOCK                         held (flock) by the one build running
 ///   generations/000007/          one complete generation:
 ///     catalog.sqlite               metadata and vectors (SQLite)
 ///     vectors.faiss                the FAISS index
@@ -23,6 +28,27 @@ public struct IndexDirectory: Sendable {
     }
 
     var generationsPath: String { (path as NSString).appendingPathComponent("generations") }
+    var lockPath: String { (path as NSString).appendingPathComponent("LOCK") }
+
+    /// Runs `body` holding the index's write lock (an exclusive `flock` on `INDEX/LOCK`, released by the kernel
+    /// if the process dies): a second build of the same index is refused at once instead of deleting the first
+    /// one's generation in progress. Readers take no lock.
+    public func withWriteLock<Result>(_ body: () throws -> Result) throws -> Result {
+        let descriptor = open(lockPath, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
+        guard descriptor >= 0 else {
+            throw SearchError.io(path: lockPath, message: "cannot open the index lock: \(String(cString: strerror(errno)))")
+        }
+        defer { close(descriptor) }
+        guard flock(descriptor, LOCK_EX | LOCK_NB) == 0 else {
+            if errno == EWOULDBLOCK {
+                throw SearchError.index(
+                    path: path, message: "the index is in use: another brivl index is building it; wait for it to finish")
+            }
+            throw SearchError.io(path: lockPath, message: "cannot lock the index: \(String(cString: strerror(errno)))")
+        }
+        defer { flock(descriptor, LOCK_UN) }
+        return try body()
+    }
     var pointerPath: String { (path as NSString).appendingPathComponent("CURRENT") }
 
     /// The live generation, or nil when none was published yet.

@@ -13,6 +13,12 @@ public final class Searcher: Sendable {
                 path: index.directory.path,
                 message: "built with \(index.manifest.dimension)-d vectors, the model gives \(embedder.dimension)")
         }
+        guard index.manifest.modelIdentity == embedder.identity else {
+            throw SearchError.index(
+                path: index.directory.path,
+                message: "built with another model (\(index.manifest.modelIdentity)) than this one (\(embedder.identity)): "
+                    + "its vectors would be compared with this model's; run brivl index with this checkpoint again")
+        }
         self.index = index
         self.embedder = embedder
     }
