@@ -111,3 +111,41 @@ struct MethodCheckMiddleware<Context: RequestContext>: RouterMiddleware {
         return try await next(request, context)
     }
 }
+
+/// Refuses requests whose `Host` is not one of the server's names (DNS rebinding: a page on evil.example whose name
+/// now points at 127.0.0.1 sends `Host: evil.example`), and cross-site requests: a browser sends `Origin` with
+/// every cross-origin request and with POSTs, and a page of another origin must not drive the API.
+struct HostAndOriginMiddleware<Context: RequestContext>: RouterMiddleware {
+    /// nil: any host (a server bound to the network is reached by names it cannot know; its token protects it).
+    let acceptedHosts: Set<String>?
+
+    /// The port of a `Host` header (80 when it names none).
+    static func port(of authority: String) -> Int {
+        let afterBracket = authority.lastIndex(of: "]").map { authority[authority.index(after: $0)...] } ?? authority[...]
+        guard let colon = afterBracket.lastIndex(of: ":"), afterBracket.filter({ $0 == ":" }).count == 1 else { return 80 }
+        return Int(afterBracket[afterBracket.index(after: colon)...]) ?? 80
+    }
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws
+        -> Response
+    {
+        guard let authority = request.head.authority else {
+            return APIError.json(status: .badRequest, message: "the request names no host")
+        }
+        let host = ServerConfiguration.hostName(authority)
+        if let acceptedHosts, !acceptedHosts.contains(host) {
+            return APIError.json(
+                status: .forbidden,
+                message: "this server does not answer to host \(host); start it with --allowed-host \(host) if that is its name")
+        }
+        // Same origin means the same host and port as the request was sent to.
+        if let origin = request.headers[.origin] {
+            guard let url = URL(string: origin), let originHost = url.host,
+                ServerConfiguration.hostName(originHost) == host, (url.port ?? 80) == Self.port(of: authority)
+            else {
+                return APIError.json(status: .forbidden, message: "cross-origin requests from \(origin) are refused")
+            }
+        }
+        return try await next(request, context)
+    }
+}

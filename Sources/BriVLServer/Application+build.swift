@@ -1,16 +1,20 @@
 import BriVLSearch
 import Foundation
 import Hummingbird
+import HummingbirdCore
+import NIOCore
 import Logging
 
-/// The HTTP application around a ``SearchService``: binds `configuration.host:port` and shuts down gracefully on
-/// SIGINT and SIGTERM (Hummingbird's service group), after which the model thread is stopped.
+/// The HTTP application around a ``SearchService``: binds `configuration.host:port`, closes connections idle for
+/// `configuration.idleTimeout`, and shuts down gracefully on SIGINT and SIGTERM (Hummingbird's service group),
+/// after which the model thread is stopped.
 public func buildApplication(
     service: SearchService, configuration: ServerConfiguration, logger: Logger = Logger(label: "brivl.serve"),
     onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }
 ) -> some ApplicationProtocol {
     Application(
         router: buildRouter(service: service, configuration: configuration),
+        server: .http1(configuration: HTTP1Channel.Configuration(idleTimeout: TimeAmount(configuration.idleTimeout))),
         configuration: ApplicationConfiguration(
             address: .hostname(configuration.host, port: configuration.port), serverName: "brivl"),
         onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? configuration.port) },
@@ -18,8 +22,8 @@ public func buildApplication(
 }
 
 /// Every route of the service, from one table. Middleware order: metrics see every answer, errors become JSON
-/// before that, a known path asked with another method is a 405, and authentication runs inside all three so
-/// refused requests are counted and answered in JSON too.
+/// before that, a foreign `Host` or `Origin` is a 403, a known path asked with another method is a 405, and
+/// authentication runs inside all of them so refused requests are counted and answered in JSON too.
 public func buildRouter(service: SearchService, configuration: ServerConfiguration) -> Router<BasicRequestContext> {
     let router = Router(context: BasicRequestContext.self)
     let routes = SearchRoutes(service: service)
@@ -46,6 +50,7 @@ public func buildRouter(service: SearchService, configuration: ServerConfigurati
     ]
     router.add(middleware: MetricsMiddleware(metrics: service.metrics))
     router.add(middleware: JSONErrorMiddleware())
+    router.add(middleware: HostAndOriginMiddleware(acceptedHosts: configuration.acceptedHostNames))
     router.add(
         middleware: MethodCheckMiddleware(
             routes: Dictionary(table.map { ($0.path, Set([$0.method])) }, uniquingKeysWith: { $0.union($1) })))

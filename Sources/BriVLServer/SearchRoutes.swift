@@ -48,6 +48,14 @@ struct SearchRoutes: Sendable {
         guard images.count <= limits.maxItems else {
             throw APIError.badRequest("at most \(limits.maxItems) images per request, got \(images.count)")
         }
+        // The request's images together, from their headers, before any is decoded: many small files that each
+        // decode to the per-image limit would otherwise hold the model thread for seconds.
+        let total = try images.reduce(0) { $0 + (try pixelCount(of: $1)) }
+        guard total <= limits.maxRequestPixels else {
+            throw APIError(
+                .contentTooLarge,
+                "the images decode to \(total) pixels together, the limit per request is \(limits.maxRequestPixels)")
+        }
         var embeddings: [[Float]] = []
         for image in images { embeddings.append(try await embed(image: image)) }
         return try json(EmbeddingsResponse(dimension: service.index.manifest.dimension, embeddings: embeddings))
@@ -268,14 +276,18 @@ struct SearchRoutes: Sendable {
 
     /// Embeds one uploaded image after checking its header: not an image, or too many pixels, is refused before
     /// the batcher sees it.
-    private func embed(image: Data) async throws -> [Float] {
+    private func pixelCount(of image: Data) throws -> Int {
         let info: ImageInfo
         do {
             info = try ImageDecoder.probe(data: image)
         } catch {
             throw APIError.badRequest("not a readable JPEG, PNG or WebP image")
         }
-        let pixels = info.storedSize.width * info.storedSize.height
+        return info.storedSize.width * info.storedSize.height
+    }
+
+    private func embed(image: Data) async throws -> [Float] {
+        let pixels = try pixelCount(of: image)
         guard pixels <= limits.maxImagePixels else {
             throw APIError(.contentTooLarge, "the image has \(pixels) pixels, the limit is \(limits.maxImagePixels)")
         }

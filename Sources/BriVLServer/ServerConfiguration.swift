@@ -13,8 +13,35 @@ public struct ServerConfiguration: Sendable {
     /// Serve a non-loopback address without a token (`--insecure-no-auth`): anyone on the network could search
     /// the photos and see their paths and thumbnails.
     public var allowsUnauthenticatedNetwork = false
+    /// Host names the server answers to besides loopback ones and the bound address (`--allowed-host`): any other
+    /// `Host` header is refused, so a web page cannot reach a loopback server through DNS rebinding.
+    public var allowedHosts: [String] = []
+    /// A connection with no request in progress is closed after this long (half-open and idle clients).
+    public var idleTimeout: Duration = .seconds(30)
 
     public init() {}
+
+    /// The host names (lower-cased, without port) requests may name in their `Host` header: for a loopback server
+    /// the loopback names and `allowedHosts`; nil (any) for a server bound to the network without `allowedHosts`,
+    /// which is reached by names it cannot know and is protected by its token.
+    public var acceptedHostNames: Set<String>? {
+        if !Self.isLoopback(host) && allowedHosts.isEmpty { return nil }
+        var names: Set<String> = ["localhost", "127.0.0.1", "::1"]
+        names.insert(Self.hostName(host))
+        for name in allowedHosts { names.insert(Self.hostName(name)) }
+        return names
+    }
+
+    /// `Host` header or address → the bare, lower-cased name: port and IPv6 brackets removed.
+    static func hostName(_ value: String) -> String {
+        var text = value.lowercased().trimmingCharacters(in: .whitespaces)
+        if text.hasPrefix("[") {
+            if let end = text.firstIndex(of: "]") { text = String(text[text.index(after: text.startIndex)..<end]) }
+            return text
+        }
+        if text.filter({ $0 == ":" }).count == 1, let colon = text.firstIndex(of: ":") { text = String(text[..<colon]) }
+        return text
+    }
 
     /// Whether `host` only accepts connections from this machine.
     public static func isLoopback(_ host: String) -> Bool {
@@ -44,6 +71,9 @@ public struct ServerLimits: Sendable, Equatable {
     public var maxBodyBytes = 16 << 20
     /// Decoded image size, checked from the image header before any pixel is decoded.
     public var maxImagePixels = 40_000_000
+    /// Decoded pixels of all the images of one request together (from their headers): the decode work one
+    /// request may put on the model thread.
+    public var maxRequestPixels = 80_000_000
     public var maxK = 1000
     /// Characters (grapheme clusters) of one query text.
     public var maxTextLength = 1000

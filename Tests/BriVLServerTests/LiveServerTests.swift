@@ -3,6 +3,10 @@ import Foundation
 import Hummingbird
 import Testing
 
+#if canImport(Glibc)
+    import Glibc
+#endif
+
 #if canImport(FoundationNetworking)
 import FoundationNetworking
 #endif
@@ -111,5 +115,33 @@ struct LiveServerTests {
                 }
             }
         }
+    }
+
+    @Test("a connection that sends half a request and goes quiet is closed after the idle timeout")
+    func idleConnectionsClosed() async throws {
+        let server = try await LiveServer(fixture: try ServerFixture { $0.idleTimeout = .seconds(1) })
+        let socket = Glibc.socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        #expect(socket >= 0)
+        defer { close(socket) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = in_port_t(UInt16(server.port).bigEndian)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        let connected = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(socket, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
+        #expect(connected == 0)
+        let partial = Array("GET /healthz HTTP/1.1\r\nHo".utf8)
+        #expect(send(socket, partial, partial.count, 0) == partial.count)
+        var timeout = timeval(tv_sec: 10, tv_usec: 0)
+        setsockopt(socket, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+        let started = ContinuousClock.now
+        var buffer = [UInt8](repeating: 0, count: 64)
+        let received = recv(socket, &buffer, buffer.count, 0)
+        let waited = ContinuousClock.now - started
+        // Closed by the server (0, or a reset), well before the 10-second receive timeout.
+        #expect(received <= 0)
+        #expect(waited < .seconds(8), "held for \(waited)")
+        await server.stop()
     }
 }

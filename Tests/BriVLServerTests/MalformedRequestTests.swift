@@ -147,3 +147,69 @@ struct ProtocolHardeningTests {
         }
     }
 }
+
+@Suite("Host, Origin and decode budget")
+struct BrowserAttackTests {
+    @Test("a loopback server refuses foreign Host headers (DNS rebinding) unless allowed, and cross-origin requests")
+    func hostAndOrigin() async throws {
+        let fixture = try ServerFixture()
+        for host in ["localhost", "127.0.0.1:8080", "LOCALHOST:1", "[::1]:8080"] {
+            #expect(try await fixture.respond(.get, "/healthz", authority: host).status == .ok, "\(host)")
+        }
+        let rebound = try await fixture.respond(.get, "/healthz", authority: "evil.example")
+        #expect(rebound.status == .forbidden)
+        #expect(rebound.errorMessage?.contains("--allowed-host") == true)
+        let search = #"{"text": "red"}"#
+        #expect(
+            try await fixture.respond(
+                .post, "/v1/search", headers: [.contentType: "text/plain", .origin: "https://evil.example"],
+                body: Data(search.utf8)
+            ).status == .forbidden)
+        // Same host, other port: another origin.
+        #expect(
+            try await fixture.respond(
+                .post, "/v1/search", headers: [.contentType: "application/json", .origin: "http://localhost:3000"],
+                body: Data(search.utf8), authority: "localhost:8080"
+            ).status == .forbidden)
+        #expect(
+            try await fixture.respond(
+                .post, "/v1/search", headers: [.contentType: "application/json", .origin: "http://localhost:8080"],
+                body: Data(search.utf8), authority: "localhost:8080"
+            ).status == .ok)
+
+        let allowed = try ServerFixture { $0.allowedHosts = ["photos.home"] }
+        #expect(try await allowed.respond(.get, "/healthz", authority: "photos.home:8080").status == .ok)
+        #expect(try await allowed.respond(.get, "/healthz", authority: "other.home").status == .forbidden)
+        // Bound to the network without a list, any name is answered (its token protects it).
+        let network = try ServerFixture {
+            $0.host = "0.0.0.0"
+            $0.token = "t"
+        }
+        #expect(
+            try await network.respond(.get, "/healthz", authority: "192.168.1.20:8080").status == .ok)
+    }
+
+    @Test("the images of one request are bounded together by their header pixels, before any is decoded")
+    func decodeBudget() async throws {
+        let fixture = try ServerFixture {
+            $0.limits.maxImagePixels = 400
+            $0.limits.maxRequestPixels = 700
+        }
+        let boundary = "b0undary"
+        func form(_ count: Int) throws -> Data {
+            var body = Data()
+            for index in 0..<count {
+                body.append(Data("--\(boundary)\r\nContent-Disposition: form-data; name=\"image\"; filename=\"\(index).png\"\r\nContent-Type: image/png\r\n\r\n".utf8))
+                body.append(try ServerFixture.png(colour: index % 3, size: 16))  // 256 pixels each
+                body.append(Data("\r\n".utf8))
+            }
+            body.append(Data("--\(boundary)--\r\n".utf8))
+            return body
+        }
+        let headers: HTTPFields = [.contentType: "multipart/form-data; boundary=\(boundary)"]
+        #expect(try await fixture.respond(.post, "/v1/embed/image", headers: headers, body: try form(2)).status == .ok)
+        let refused = try await fixture.respond(.post, "/v1/embed/image", headers: headers, body: try form(3))
+        #expect(refused.status == .contentTooLarge)
+        #expect(refused.errorMessage?.contains("768 pixels together") == true, "\(refused.errorMessage ?? "")")
+    }
+}

@@ -97,11 +97,12 @@ final class ServerFixture: @unchecked Sendable {
     /// Drives the router in process, without sockets: the request goes through the same middleware and handlers
     /// the server uses, and the answer's body is collected.
     func respond(
-        _ method: HTTPRequest.Method, _ path: String, headers: HTTPFields = [:], body: Data = Data()
+        _ method: HTTPRequest.Method, _ path: String, headers: HTTPFields = [:], body: Data = Data(),
+        authority: String = "localhost"
     ) async throws -> TestResponse {
         let responder = buildRouter(service: service, configuration: configuration).buildResponder()
         let request = Request(
-            head: HTTPRequest(method: method, scheme: "http", authority: "localhost", path: path, headerFields: headers),
+            head: HTTPRequest(method: method, scheme: "http", authority: authority, path: path, headerFields: headers),
             body: RequestBody(buffer: ByteBuffer(bytes: body)))
         let context = BasicRequestContext(
             source: ApplicationRequestContextSource(channel: EmbeddedChannel(), logger: Logger(label: "test")))

@@ -44,6 +44,13 @@ extension BriVL {
         @Flag(help: "Serve a non-loopback --host without a token: anyone on the network can search the photos.")
         var insecureNoAuth = false
 
+        @Option(
+            help: "A host name the server answers to besides loopback ones (repeatable): any other Host header is refused (DNS rebinding).")
+        var allowedHost: [String] = []
+
+        @Option(help: "Seconds before a connection with no request in progress is closed.")
+        var idleTimeout: Double = Double(defaults.idleTimeout.components.seconds)
+
         @Option(help: "Most inputs per forward pass of the dynamic batcher.")
         var maxBatch: Int = defaults.batching.maxBatch
 
@@ -77,6 +84,9 @@ extension BriVL {
             if !(1...limits.bodyMegabytes).contains(maxBodyMb) {
                 throw ValidationError("--max-body-mb must be in 1...\(limits.bodyMegabytes), got \(maxBodyMb)")
             }
+            if !(idleTimeout >= 1 && idleTimeout <= 3600) {
+                throw ValidationError("--idle-timeout must be in 1...3600 seconds, got \(idleTimeout)")
+            }
             if !(maxMegapixels > 0 && maxMegapixels <= limits.megapixels) {
                 throw ValidationError("--max-megapixels must be in (0, \(Int(limits.megapixels))], got \(maxMegapixels)")
             }
@@ -105,9 +115,12 @@ extension BriVL {
             configuration.port = port
             configuration.token = try resolvedToken()
             configuration.allowsUnauthenticatedNetwork = insecureNoAuth
+            configuration.allowedHosts = allowedHost
+            configuration.idleTimeout = .milliseconds(Int64(idleTimeout * 1000))
             configuration.batching = BatchingConfiguration(maxBatch: maxBatch, maxWait: .microseconds(Int64(maxWaitMs * 1000)))
             configuration.limits.maxBodyBytes = maxBodyMb << 20
             configuration.limits.maxImagePixels = Int(maxMegapixels * 1_000_000)
+            configuration.limits.maxRequestPixels = Swift.max(configuration.limits.maxRequestPixels, configuration.limits.maxImagePixels)
             do { try configuration.validate() } catch let error as ServerConfigurationError {
                 throw ValidationError(error.description)
             }
