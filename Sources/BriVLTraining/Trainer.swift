@@ -87,8 +87,27 @@ public final class Trainer {
         self.parallelism = parallelism
         synchroniser = parallelism.map { GradientSynchroniser(group: $0.group, bucketBytes: $0.bucketBytes) }
         tokenizer = try BertTokenizer(vocabulary: folder.vocabulary, configuration: .chineseCLIP)
+        // A warm start applies to a new run only: a resumed one continues from its own checkpoint.
+        var initialWeights: [String: Tensor]? = nil
+        if let initFrom = configuration.run.initFrom, folder.latest == nil {
+            let source: RunCheckpoint
+            do {
+                source = try RunCheckpoint(path: initFrom)
+                initialWeights = try source.weights()
+            } catch {
+                throw TrainingError.invalidConfiguration("cannot read --init-from \(initFrom): \(error)")
+            }
+            // Imported weights expect their own image preparation; the new run's evaluation keeps it.
+            let preparation = (source.runDirectory as NSString).appendingPathComponent(ImagePreprocessing.fileName)
+            let copy = (outputDirectory as NSString).appendingPathComponent(ImagePreprocessing.fileName)
+            if isPrimary, let data = FileManager.default.contents(atPath: preparation),
+                !FileManager.default.fileExists(atPath: copy)
+            {
+                try data.write(to: URL(fileURLWithPath: copy), options: .atomic)
+            }
+        }
         let components = try TrainingComponents(
-            configuration: configuration, tokenizer: tokenizer, parallelism: parallelism)
+            configuration: configuration, tokenizer: tokenizer, parallelism: parallelism, initialWeights: initialWeights)
         model = components.model
         objective = components.objective
         optimizer = components.optimizer

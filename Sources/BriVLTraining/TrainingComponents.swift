@@ -21,11 +21,21 @@ struct TrainingComponents {
     }
 
     /// Everything random at start-up draws from generators seeded by the run's seed, so a seed fixes the
-    /// initialisation.
-    init(configuration: TrainingConfiguration, tokenizer: BertTokenizer, parallelism: DataParallelism?) throws {
+    /// initialisation. `initialWeights` (a warm start) replace the model's drawn weights before anything copies
+    /// them: the momentum towers start from them too.
+    init(
+        configuration: TrainingConfiguration, tokenizer: BertTokenizer, parallelism: DataParallelism?,
+        initialWeights: [String: Tensor]? = nil
+    ) throws {
         Engine.seed(configuration.run.seed)
         let initialization = try Generator(seed: configuration.run.seed)
         model = try BriVLModel(configuration.model, generator: initialization)
+        if let initialWeights {
+            do { try model.load(stateDict: initialWeights) } catch {
+                throw TrainingError.invalidConfiguration(
+                    "the weights of --init-from \(configuration.run.initFrom ?? "") do not fit the model: \(error)")
+            }
+        }
         let settings = configuration.optimization
         if let frozen = settings.frozenImageStages { try model.imageTower.resnet?.setFrozenStages(frozen) }
         if let layers = settings.trainableTextLayers { try model.textTower.freezeBERT(keepingLastLayers: layers) }

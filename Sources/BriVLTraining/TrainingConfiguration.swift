@@ -121,9 +121,14 @@ public struct TrainingConfiguration: Codable, Sendable, Equatable {
         public var validationPairs: Int
         public var checkpointEvery: Int
         public var keepCheckpoints: Int
+        /// A run folder or checkpoint whose model weights a new run starts from (ours or one `brivl import` wrote):
+        /// weights only — a new optimizer, new queues, and the momentum towers copied from those weights. A resumed
+        /// run continues from its own checkpoint instead.
+        public var initFrom: String?
 
         enum CodingKeys: String, CodingKey {
             case steps, seed
+            case initFrom = "init_from"
             case logEvery = "log_every"
             case validateEvery = "validate_every"
             case validationPairs = "validation_pairs"

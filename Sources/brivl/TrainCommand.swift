@@ -1,5 +1,6 @@
 import ArgumentParser
 import BriVL
+import BriVLInference
 import BriVLTraining
 import Dispatch
 import Foundation
@@ -31,8 +32,12 @@ extension BriVL {
         @Option(help: "A training.json to start from (default with --resume: the run folder's own).")
         var config: String?
 
-        @Option(help: "Model preset when no --config is given: \(ModelPreset.allNames.joined(separator: ", ")).")
-        var preset: ModelPreset = .tiny
+        @Option(help: "Model preset when no --config is given: \(ModelPreset.allNames.joined(separator: ", ")) (default tiny).")
+        var preset: ModelPreset?
+
+        @Option(
+            help: "Start from the weights of a run folder or checkpoint (ours, or one brivl import wrote): its model's shape and, unless --vocabulary is given, its vocab.txt; a new optimizer and new queues.")
+        var initFrom: String?
 
         @Option(help: "Objective recipe: clip (in-batch loss), moco (BriVL's queues), brivl (moco + distillation).")
         var recipe: Recipe?
@@ -166,14 +171,29 @@ extension BriVL {
                 configuration = try TrainingConfiguration.read(from: config)
             } else if resume, FileManager.default.fileExists(atPath: existing) {
                 configuration = try TrainingConfiguration.read(from: existing)
+            } else if let initFrom {
+                guard preset == nil else {
+                    throw ValidationError("--init-from takes the model's shape from its checkpoint: leave out --preset")
+                }
+                guard let train else { throw ValidationError("give --train with --init-from") }
+                let source: RunCheckpoint
+                do { source = try RunCheckpoint(path: initFrom) } catch {
+                    throw ValidationError("--init-from \(initFrom): \(error)")
+                }
+                configuration = TrainingConfiguration(
+                    model: try source.configuration(),
+                    data: .init(
+                        trainShards: train,
+                        vocabulary: vocabulary ?? (source.runDirectory as NSString).appendingPathComponent("vocab.txt")))
             } else {
                 guard let train, let vocabulary else {
                     throw ValidationError("give --config, or --train and --vocabulary (and usually --validation)")
                 }
                 configuration = TrainingConfiguration(
-                    model: preset.configuration,
+                    model: (preset ?? .tiny).configuration,
                     data: .init(trainShards: train, vocabulary: vocabulary))
             }
+            if let initFrom { configuration.run.initFrom = URL(fileURLWithPath: initFrom).standardizedFileURL.path }
             if let recipe { configuration.objective = recipe.objective }
             if let train { configuration.data.trainShards = train }
             if let validation { configuration.data.validationShards = validation }

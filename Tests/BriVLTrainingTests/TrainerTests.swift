@@ -1,6 +1,7 @@
 import BriVL
 import BriVLInference
 import Foundation
+import ModelTestSupport
 import Testing
 import Torch
 
@@ -124,5 +125,56 @@ struct TrainerTests {
         try FileManager.default.removeItem(atPath: copy)
         try FileManager.default.copyItem(atPath: configuration.data.vocabulary, toPath: copy)
         _ = try Trainer(configuration: configuration, outputDirectory: output, resume: false)
+    }
+
+    @Test("--init-from starts a new run from another run's weights, momentum towers included; resume ignores it")
+    func warmStart() throws {
+        let root = try TrainingFixtures.temporaryDirectory("warm")
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        let first = (root as NSString).appendingPathComponent("first")
+        var configuration = try TrainingFixtures.configuration(root: root, steps: 3)
+        try Trainer(configuration: configuration, outputDirectory: first, resume: false).run()
+        let trained = try RunCheckpoint(path: first).weights()
+        try Data(#"{"resize": "square", "mean": [0.5, 0.5, 0.5], "std": [0.5, 0.5, 0.5]}"#.utf8).write(
+            to: URL(fileURLWithPath: (first as NSString).appendingPathComponent(ImagePreprocessing.fileName)))
+
+        configuration.run.initFrom = first
+        configuration.run.seed = 99
+        let second = (root as NSString).appendingPathComponent("second")
+        let warm = try Trainer(configuration: configuration, outputDirectory: second, resume: false)
+        for (key, tensor) in warm.model.stateDict() {
+            #expect(try tensor.equals(trained[key]!), "\(key) is not the first run's")
+        }
+        let momentum = try #require(warm.objective.momentumContrast, "the fixture's recipe has momentum towers")
+        let towers = Dictionary(uniqueKeysWithValues: momentum.towers.stateDict())
+        for (key, tensor) in towers {
+            #expect(try tensor.equals(trained[key]!), "momentum \(key) is not the first run's")
+        }
+        #expect(FileManager.default.fileExists(atPath: (second as NSString).appendingPathComponent(ImagePreprocessing.fileName)))
+
+        // A cold start from the same seed differs: the weights above came from the first run, not the seed.
+        configuration.run.initFrom = nil
+        let cold = try Trainer(
+            configuration: configuration, outputDirectory: (root as NSString).appendingPathComponent("cold"), resume: false)
+        let differs = try cold.model.stateDict().contains { !(try $0.tensor.equals(trained[$0.key]!)) }
+        #expect(differs)
+
+        // Resuming the warm run continues from its own checkpoint even when the source is gone.
+        try warm.run(stopAfter: 2)
+        try FileManager.default.removeItem(atPath: first)
+        configuration.run.initFrom = first
+        let resumed = try Trainer(configuration: configuration, outputDirectory: second, resume: true)
+        #expect(resumed.step > 0)
+
+        // Weights of another shape are refused, naming --init-from.
+        var other = configuration
+        other.run.initFrom = second
+        other.model = TinyModels.configuration(vocabularySize: 0, width: 16)
+        do {
+            _ = try Trainer(configuration: other, outputDirectory: (root as NSString).appendingPathComponent("other"), resume: false)
+            Issue.record("weights of another shape were loaded")
+        } catch let error as TrainingError {
+            #expect("\(error)".contains("--init-from"), "\(error)")
+        }
     }
 }
