@@ -11,7 +11,7 @@
 # Tests/Reference/make_bert_references.py writes DIR/bert_references.json, and, with PyTorch installed (python3-torch),
 # Tests/Reference/make_torch_save_fixtures.py writes the torch.save files of the checkpoint reader's tests into
 # DIR/torch-save and Tests/Reference/make_chinese_clip_references.py a tiny Chinese-CLIP (cn_clip's own model code,
-# random weights) and its embeddings into DIR/chinese-clip.
+# random weights; a ViT and a ModifiedResNet) and their embeddings into DIR/chinese-clip and DIR/chinese-clip-tiny-rn.
 # Needs python3 with NumPy (for the BERT reference only) and pip on PATH. Idempotent: downloads are kept and checked against pinned
 # SHA-256 sums, and each later step runs again only when its output is missing or older than its inputs.
 # The tests find DIR through BRIVL_TEST_DATA, or at the default place when it is unset.
@@ -134,13 +134,16 @@ if [ -n "$torch_python" ]; then
   else
     "$torch_python" "$root/Tests/Reference/make_torch_save_fixtures.py" "$dir"
   fi
-  chinese_clip="$dir/chinese-clip/references.json"
-  if [ -f "$chinese_clip" ] && [ "$chinese_clip" -nt "$root/Tests/Reference/make_chinese_clip_references.py" ] \
-    && [ "$chinese_clip" -nt "$downloads/$wheel" ]; then
-    echo "references up to date: $dir/chinese-clip"
-  else
-    "$torch_python" "$root/Tests/Reference/make_chinese_clip_references.py" "$dir"
-  fi
+  for arch in tiny tiny-rn; do
+    folder="$dir/chinese-clip$([ "$arch" = tiny ] || echo "-$arch")"
+    if [ -f "$folder/references.json" ] \
+      && [ "$folder/references.json" -nt "$root/Tests/Reference/make_chinese_clip_references.py" ] \
+      && [ "$folder/references.json" -nt "$downloads/$wheel" ]; then
+      echo "references up to date: $folder"
+    else
+      "$torch_python" "$root/Tests/Reference/make_chinese_clip_references.py" "$dir" "$arch"
+    fi
+  done
 elif [ "${BRIVL_REQUIRE_TEST_DATA:-}" = 1 ]; then
   echo "error: no python3 with PyTorch for the torch.save fixtures (Debian/Ubuntu: apt-get install python3-torch)" >&2
   exit 1

@@ -11,8 +11,9 @@ import Torch
 ///   `text_projection` [hidden, embed] applied to the [CLS] state;
 /// - `logit_scale` = log 1/τ.
 ///
-/// The architecture is read from the tensors' shapes, so every ViT size (B/32, B/16, L/14, L/14@336, H/14) maps
-/// without a table. The RN50 variant (ModifiedResNet with attention pooling) is recognised and refused.
+/// The architecture is read from the tensors' shapes, so every ViT size (B/32, B/16, L/14, L/14@336, H/14) and the
+/// RN50 (OpenAI's ModifiedResNet: a three-convolution stem, anti-aliased bottlenecks, attention pooling `attnpool`
+/// in place of `proj`; its text encoder is the 3-layer RBT3) map without a table.
 public enum ChineseCLIP {
     /// Context length of Chinese-CLIP's tokenizer (`cn_clip.clip.tokenize`).
     public static let contextLength = 52
@@ -22,37 +23,50 @@ public enum ChineseCLIP {
         _ source: [String: Tensor], name: String, contextLength: Int = contextLength
     ) throws -> (configuration: BriVLConfiguration, weights: [String: Tensor], ignored: [String]) {
         var keys = SourceKeys(source)
-        if keys.contains(prefix: "visual.attnpool.") || keys.contains(prefix: "visual.layer1.") {
-            throw ImportError.unsupportedArchitecture(
-                "this is Chinese-CLIP's RN50 (a ModifiedResNet with attention pooling), which cannot be imported yet; "
-                    + "the ViT checkpoints (ViT-B/16, ViT-L/14, ViT-H/14) can")
-        }
         guard keys.contains("visual.conv1.weight"), keys.contains("bert.embeddings.word_embeddings.weight") else {
             throw ImportError.wrongArchitecture(
                 "not a Chinese-CLIP checkpoint: it lacks visual.conv1.weight or bert.embeddings.word_embeddings.weight "
                     + "(keys start with \(keys.prefixes(depth: 1).joined(separator: ", ")))")
         }
-        let vit = try visionConfiguration(&keys)
-        let embedding = try keys.shape("visual.proj", rank: 2)
+        var weights: [String: Tensor] = [:]
+        let image = keys.contains(prefix: "visual.attnpool.") || keys.contains(prefix: "visual.layer1.")
+            ? try resNetTower(&keys, into: &weights) : try visionTransformerTower(&keys, into: &weights)
         let bert = try bertConfiguration(&keys)
         let textProjection = try keys.shape("text_projection", rank: 2)
-        guard embedding[0] == vit.width, textProjection[0] == bert.hiddenSize, embedding[1] == textProjection[1] else {
+        guard textProjection[0] == bert.hiddenSize, textProjection[1] == image.head.outputSize else {
             throw ImportError.shapeMismatch(
-                "visual.proj is \(embedding) and text_projection \(textProjection): expected [\(vit.width), d] and "
-                    + "[\(bert.hiddenSize), d] with the same d")
+                "text_projection is \(textProjection): expected [\(bert.hiddenSize), \(image.head.outputSize)] (BERT's "
+                    + "hidden size, the image tower's embedding width)")
         }
         guard (2...bert.maxPositions).contains(contextLength) else {
             throw ImportError.invalidOption("context length \(contextLength) must be in 2...\(bert.maxPositions)")
         }
         let configuration = BriVLConfiguration(
-            name: name,
-            image: ImageTowerConfiguration(
-                vit: vit, head: .classToken(inputSize: vit.width, outputSize: embedding[1])),
+            name: name, image: image,
             text: TextTowerConfiguration(
-                bert: bert, head: .classToken(inputSize: bert.hiddenSize, outputSize: embedding[1]),
+                bert: bert, head: .classToken(inputSize: bert.hiddenSize, outputSize: textProjection[1]),
                 maxLength: contextLength))
 
-        var weights: [String: Tensor] = [:]
+        weights["text_tower.head.projection.weight"] = try keys.take("text_projection").transposed().contiguous()
+        weights["logit_scale"] = try keys.take("logit_scale")
+        let ignored = keys.remaining(withPrefix: "bert.pooler.")
+        for key in ignored { _ = try keys.take(key) }
+        for key in keys.remaining(withPrefix: "bert.") {
+            weights["text_tower." + key] = try keys.take(key)
+        }
+        try keys.requireEmpty()
+        return (configuration, weights, ignored)
+    }
+
+    /// The ViT image tower: its configuration, and its weights moved into `weights`.
+    private static func visionTransformerTower(
+        _ keys: inout SourceKeys, into weights: inout [String: Tensor]
+    ) throws -> ImageTowerConfiguration {
+        let vit = try visionConfiguration(&keys)
+        let embedding = try keys.shape("visual.proj", rank: 2)
+        guard embedding[0] == vit.width else {
+            throw ImportError.shapeMismatch("visual.proj is \(embedding): expected [\(vit.width), d]")
+        }
         let vitPrefix = "image_tower.vit."
         weights[vitPrefix + "conv1.weight"] = try keys.take("visual.conv1.weight")
         weights[vitPrefix + "class_embedding"] = try keys.take("visual.class_embedding")
@@ -75,15 +89,70 @@ public enum ChineseCLIP {
             }
         }
         weights["image_tower.head.projection.weight"] = try keys.take("visual.proj").transposed().contiguous()
-        weights["text_tower.head.projection.weight"] = try keys.take("text_projection").transposed().contiguous()
-        weights["logit_scale"] = try keys.take("logit_scale")
-        let ignored = keys.remaining(withPrefix: "bert.pooler.")
-        for key in ignored { _ = try keys.take(key) }
-        for key in keys.remaining(withPrefix: "bert.") {
-            weights["text_tower." + key] = try keys.take(key)
+        return ImageTowerConfiguration(vit: vit, head: .classToken(inputSize: vit.width, outputSize: embedding[1]))
+    }
+
+    /// The RN50-style image tower (OpenAI's ModifiedResNet: a deep stem, anti-aliased bottlenecks, attention
+    /// pooling): its configuration read from the shapes, and its weights moved into `weights`. The ResNet's keys
+    /// are already ours (`conv1`…`bn3`, `layerN.M.*`, `downsample.0/1`); `attnpool` becomes the head.
+    private static func resNetTower(
+        _ keys: inout SourceKeys, into weights: inout [String: Tensor]
+    ) throws -> ImageTowerConfiguration {
+        let stem = try keys.shape("visual.conv3.weight", rank: 4)
+        let stemWidth = stem[0]
+        let input = try keys.shape("visual.conv1.weight", rank: 4)
+        var depths: [Int] = []
+        var widths: [Int] = []
+        for stage in 1...4 {
+            let prefix = "visual.layer\(stage)."
+            let depth = keys.count(of: prefix, suffix: ".conv1.weight")
+            guard depth > 0 else { break }
+            depths.append(depth)
+            widths.append(try keys.shape(prefix + "0.conv1.weight", rank: 4)[0])
         }
-        try keys.requireEmpty()
-        return (configuration, weights, ignored)
+        guard depths.count == 4 else {
+            throw ImportError.missingKeys(["visual.layer\(depths.count + 1).0.*"])
+        }
+        let resnet = ResNetConfiguration(
+            block: .bottleneck, depths: depths, widths: widths, stem: .deep, downsampling: .averagePool,
+            stemWidth: stemWidth, inputChannels: input[1])
+        let positions = try keys.shape("visual.attnpool.positional_embedding", rank: 2)
+        let projection = try keys.shape("visual.attnpool.c_proj.weight", rank: 2)
+        let cells = positions[0] - 1
+        let grid = Int(Double(cells).squareRoot().rounded())
+        guard grid > 0, grid * grid == cells, positions[1] == resnet.outputChannels, projection[1] == positions[1] else {
+            throw ImportError.shapeMismatch(
+                "visual.attnpool.positional_embedding is \(positions) and c_proj.weight \(projection): expected "
+                    + "[grid² + 1, \(resnet.outputChannels)] and [d, \(resnet.outputChannels)]")
+        }
+        // CLIP's ModifiedResNet: heads of width 64 over the 32 × stem-width channels.
+        let headWidth = 64
+        guard positions[1] % headWidth == 0 else {
+            throw ImportError.unsupportedArchitecture(
+                "\(positions[1]) channels do not split into the attention pool's \(headWidth)-wide heads")
+        }
+        let configuration = ImageTowerConfiguration(
+            backbone: .resnet(resnet, imageSize: grid * resnet.outputStride, pooling: .cells),
+            head: .attentionPool(
+                inputSize: positions[1], cellCount: cells, headCount: positions[1] / headWidth,
+                outputSize: projection[0]))
+        do {
+            try configuration.validate()
+        } catch {
+            throw ImportError.unsupportedArchitecture("the ResNet read from the shapes is not one we can build: \(error)")
+        }
+
+        for key in keys.remaining(withPrefix: "visual.") where !key.hasPrefix("visual.attnpool.") {
+            weights["image_tower.resnet." + key.dropFirst("visual.".count)] = try keys.take(key)
+        }
+        let head = "image_tower.head."
+        weights[head + "positional_embedding"] = try keys.take("visual.attnpool.positional_embedding")
+        for (from, to) in [("q_proj", "query"), ("k_proj", "key"), ("v_proj", "value"), ("c_proj", "output")] {
+            for part in ["weight", "bias"] {
+                weights[head + "\(to).\(part)"] = try keys.take("visual.attnpool.\(from).\(part)")
+            }
+        }
+        return configuration
     }
 
     /// `visual.*` shapes → the ViT. Heads are width / 64, except ViT-H/14's 1280-wide blocks (head width 80).

@@ -8,7 +8,8 @@ extension BriVL {
             commandName: "import",
             abstract: "Turn released weights (Chinese-CLIP) into a run folder every command reads.",
             discussion: """
-                Reads a Chinese-CLIP checkpoint (clip_cn_vit-b-16.pt and the other ViT sizes: a torch.save file, read \
+                Reads a Chinese-CLIP checkpoint (clip_cn_vit-b-16.pt, the other ViT sizes and clip_cn_rn50.pt: a \
+                torch.save file, read \
                 without Python and without running anything in it) and writes a run folder: \
                 checkpoints/step-00000000/ (model.json, model.safetensors), vocab.txt, preprocessing.json (the resize \
                 and statistics the model expects, which the commands follow) and model-card.json (source, sha256 \

@@ -8,10 +8,10 @@ import Torch
 
 @testable import BriVLImport
 
-/// The tiny Chinese-CLIP of Tests/Reference/make_chinese_clip_references.py (cn_clip's own model code, random
-/// weights, saved as the releases are), in `$BRIVL_TEST_DATA/chinese-clip` or `.cache/test-data/chinese-clip`.
-/// `BRIVL_CHINESE_CLIP_REFERENCE=<folder>` runs the parity test on a full-size one the script wrote instead
-/// (`make_chinese_clip_references.py DIR ViT-B-16` → DIR/chinese-clip-ViT-B-16).
+/// The tiny Chinese-CLIPs of Tests/Reference/make_chinese_clip_references.py (cn_clip's own model code, random
+/// weights, saved as the releases are): a ViT in `chinese-clip` and a ModifiedResNet in `chinese-clip-tiny-rn`, under
+/// `$BRIVL_TEST_DATA` or `.cache/test-data`. `BRIVL_CHINESE_CLIP_REFERENCE=<folder>` runs the parity test on a
+/// full-size one the script wrote instead (`make_chinese_clip_references.py DIR ViT-B-16` → DIR/chinese-clip-ViT-B-16).
 private enum Reference {
     static let packageRoot = URL(fileURLWithPath: #filePath)
         .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
@@ -25,21 +25,24 @@ private enum Reference {
 
     static var fullSize: String? { ProcessInfo.processInfo.environment["BRIVL_CHINESE_CLIP_REFERENCE"] }
     static var tiny: String { dataDirectory.appendingPathComponent("chinese-clip/clip_cn_tiny.pt").path }
+    static var tinyResNet: String { dataDirectory.appendingPathComponent("chinese-clip-tiny-rn/clip_cn_tiny-rn.pt").path }
 
-    /// The checkpoint of the parity test: the tiny one, or the full-size folder's `.pt` file.
-    static var parityCheckpoint: String {
-        guard let folder = fullSize, !folder.isEmpty else { return tiny }
+    /// The checkpoints of the parity test: the tiny ones, or the full-size folder's `.pt` file.
+    static var parityCheckpoints: [String] {
+        guard let folder = fullSize, !folder.isEmpty else { return [tiny, tinyResNet] }
         let files = (try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? []
-        return (folder as NSString).appendingPathComponent(files.first { $0.hasSuffix(".pt") } ?? "missing.pt")
+        return [(folder as NSString).appendingPathComponent(files.first { $0.hasSuffix(".pt") } ?? "missing.pt")]
     }
 
-    static var references: URL {
-        URL(fileURLWithPath: (parityCheckpoint as NSString).deletingLastPathComponent).appendingPathComponent("references.json")
+    static func references(of checkpoint: String) -> URL {
+        URL(fileURLWithPath: (checkpoint as NSString).deletingLastPathComponent).appendingPathComponent("references.json")
     }
     static var vocabulary: String { dataDirectory.appendingPathComponent("vocab.txt").path }
 
     static var isAvailable: Bool {
-        FileManager.default.fileExists(atPath: parityCheckpoint) && FileManager.default.fileExists(atPath: references.path)
+        parityCheckpoints.allSatisfy {
+            FileManager.default.fileExists(atPath: $0) && FileManager.default.fileExists(atPath: references(of: $0).path)
+        }
     }
     static var isRequired: Bool { ProcessInfo.processInfo.environment["BRIVL_REQUIRE_TEST_DATA"] == "1" }
 
@@ -61,7 +64,9 @@ private enum Reference {
         }
     }
 
-    static func values() throws -> Values { try JSONDecoder().decode(Values.self, from: Data(contentsOf: references)) }
+    static func values(of checkpoint: String) throws -> Values {
+        try JSONDecoder().decode(Values.self, from: Data(contentsOf: references(of: checkpoint)))
+    }
 }
 
 private let needsReference = ConditionTrait.enabled(
@@ -84,34 +89,46 @@ private func maximumDifference(_ tensor: Tensor, _ reference: [[Double]]) throws
 
 @Suite("Chinese-CLIP checkpoints import and embed as cn_clip does")
 struct ChineseCLIPImportTests {
-    @Test("imported tiny ViT: image and text embeddings within 1e-4 of cn_clip's, tokenizer ids identical", needsReference)
-    func parity() throws {
+    @Test(
+        "imported tiny ViT and ResNet: image and text embeddings within 1e-4 of cn_clip's, tokenizer ids identical",
+        needsReference, arguments: Reference.parityCheckpoints)
+    func parity(checkpoint: String) throws {
         let folder = try scratchFolder()
         defer { try? FileManager.default.removeItem(atPath: folder) }
         let output = (folder as NSString).appendingPathComponent("run")
         let started = Date()
         let card = try WeightImport(
-            source: .chineseCLIP, file: Reference.parityCheckpoint, vocabulary: Reference.vocabulary, output: output
+            source: .chineseCLIP, file: checkpoint, vocabulary: Reference.vocabulary, output: output
         ).run()
         let importSeconds = Date().timeIntervalSince(started)
         #expect(card.epoch == 2 && card.step == 100)
         #expect(card.contextLength == 52)
         #expect(card.ignoredKeys.isEmpty)  // cn_clip 1.6 builds BERT without its pooler
-        #expect(card.sha256 == (try SHA256.hexDigest(ofFile: Reference.parityCheckpoint)))
+        #expect(card.sha256 == (try SHA256.hexDigest(ofFile: checkpoint)))
         #expect(try ImagePreprocessing.read(runDirectory: output) == ImagePreprocessing(resize: .square, normalization: .clip))
 
         // Loaded the way every command loads a run folder.
         let trained = try TrainedModel(path: output)
         let model = trained.model
         let configuration = model.configuration
-        #expect(configuration.image.vit?.activation == .quickGELU)
-        if Reference.parityCheckpoint == Reference.tiny {
+        if let vit = configuration.image.vit { #expect(vit.activation == .quickGELU) }
+        if checkpoint == Reference.tiny {
             #expect(card.embeddingSize == 32)
             #expect(configuration.image.vit?.headCount == 2 && configuration.text.bert.headCount == 2)
         }
+        if checkpoint == Reference.tinyResNet {
+            #expect(card.embeddingSize == 32)
+            #expect(
+                configuration.image.resnet
+                    == ResNetConfiguration(
+                        block: .bottleneck, depths: [1, 2, 1, 1], widths: [8, 16, 32, 64], stem: .deep,
+                        downsampling: .averagePool, stemWidth: 8))
+            #expect(configuration.image.imageSize == 64)
+            #expect(configuration.image.head == .attentionPool(inputSize: 256, cellCount: 4, headCount: 4, outputSize: 32))
+        }
         model.eval()
 
-        let reference = try Reference.values()
+        let reference = try Reference.values(of: checkpoint)
         let images = try Tensor(reference.images, shape: reference.imageShape)
         let imageDifference = try maximumDifference(try withNoGrad { try model.encodeImage(images) }, reference.imageEmbeddings)
         #expect(imageDifference < 1e-4, "image embeddings differ by \(imageDifference)")
@@ -153,7 +170,7 @@ struct ChineseCLIPImportTests {
         }
     }
 
-    @Test("missing, unexpected and misshapen keys, RN50 and other models each fail naming what is wrong", needsReference)
+    @Test("missing, unexpected and misshapen keys (ViT and ResNet) and other models each fail naming what is wrong", needsReference)
     func badCheckpoints() throws {
         let source = try WeightImport.readStateDictionary(Reference.tiny).tensors
 
@@ -173,13 +190,26 @@ struct ChineseCLIPImportTests {
         }
         #expect(message.contains("text_projection") && message.contains("[128, 16]"), "\(message)")
 
-        var resnet = source
-        resnet["visual.attnpool.c_proj.weight"] = try Tensor.zeros([4, 4])
-        guard case .unsupportedArchitecture(let rn50) = try importFailure(resnet) else {
-            Issue.record("RN50 was not recognised")
+        let resnet = try WeightImport.readStateDictionary(Reference.tinyResNet).tensors
+        var lastStageMissing = resnet
+        for key in lastStageMissing.keys where key.hasPrefix("visual.layer4.") { lastStageMissing[key] = nil }
+        #expect(try importFailure(lastStageMissing) == .missingKeys(["visual.layer4.0.*"]))
+
+        var badPositions = resnet
+        badPositions["visual.attnpool.positional_embedding"] = try Tensor.zeros([6, 256])
+        guard case .shapeMismatch(let positions) = try importFailure(badPositions) else {
+            Issue.record("an attention pool for 5 cells was accepted")
             return
         }
-        #expect(rn50.contains("RN50"))
+        #expect(positions.contains("positional_embedding") && positions.contains("[6, 256]"), "\(positions)")
+
+        var resNetExtra = resnet
+        resNetExtra["visual.layer2.1.bn4.weight"] = try Tensor.zeros([3])
+        guard case .unexpectedKeys(let extra) = try importFailure(resNetExtra) else {
+            Issue.record("a ResNet key that maps nowhere was accepted")
+            return
+        }
+        #expect(extra.contains { $0.contains("layer2.1.bn4.weight") }, "\(extra)")
 
         let other = Reference.dataDirectory.appendingPathComponent("torch-save/state_dict.pt").path
         if FileManager.default.fileExists(atPath: other) {

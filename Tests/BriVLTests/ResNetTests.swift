@@ -19,6 +19,22 @@ struct ResNetTests {
         #expect(try ResNet(.resnet50, generator: generator).parameterCount == 25_557_032 - 2_049_000)
     }
 
+    @Test("CLIP's RN50 backbone has the parameters and keys of cn_clip's ModifiedResNet without its attention pool")
+    func clipResNetParameters() throws {
+        let model = try ResNet(.clipResNet50, generator: Generator(seed: 1))
+        // cn_clip.clip.model.ModifiedResNet([3, 4, 6, 3], 1024, 32, 224, 64): 38,316,896 parameters, of which
+        // 23,527,264 outside `attnpool`.
+        #expect(model.parameterCount == 23_527_264)
+        let shapes = Dictionary(uniqueKeysWithValues: model.stateDict().map { ($0.key, $0.tensor.shape) })
+        #expect(shapes["conv1.weight"] == [32, 3, 3, 3] && shapes["conv3.weight"] == [64, 32, 3, 3])
+        #expect(shapes["bn3.running_var"] == [64] && shapes["layer2.0.downsample.0.weight"] == [512, 256, 1, 1])
+        #expect(shapes["layer2.0.conv2.weight"] == [128, 128, 3, 3])
+        #expect(try model(Tensor.randn([1, 3, 224, 224], generator: Generator(seed: 2))).shape == [1, 2048, 7, 7])
+        // 2×2 average pools round down: 70 → 35 (conv) → 17 (pool) → 17 → 8 → 4 → 2
+        #expect(ResNetConfiguration.clipResNet50.outputSize(height: 70, width: 64) == (2, 2))
+        #expect(try model(Tensor.randn([1, 3, 70, 64], generator: Generator(seed: 2))).shape == [1, 2048, 2, 2])
+    }
+
     @Test("the tiny preset's parameter count adds up layer by layer")
     func tinyParameterCount() throws {
         // stem: 3·32·3² conv + 2·32 BN = 928
@@ -199,12 +215,37 @@ struct ResNetTests {
     func bottleneckGradients() throws {
         let configuration = ResNetConfiguration(
             block: .bottleneck, depths: [1, 1], widths: [1, 2], stem: .imagenet, stemWidth: 3, inputChannels: 1)
-        let model = try ResNet(configuration, generator: Generator(seed: 15))
+        let report = try evaluationModeGradients(configuration, imageSize: 12, seed: 15)
+        #expect(report.passed, "\(report)")
+    }
+
+    /// The finite-difference report of a float64 model in evaluation mode, w.r.t. one image and every parameter.
+    /// Batch-norm gains and biases are moved off 1 and 0 first: with a zero bias, a channel that a ReLU zeroed
+    /// everywhere gives the next ReLU an input of exactly 0, where the derivative is undefined.
+    private func evaluationModeGradients(
+        _ configuration: ResNetConfiguration, imageSize: Int, seed: UInt64
+    ) throws -> GradientReport {
+        let model = try ResNet(configuration, generator: Generator(seed: seed))
         try model.to(dtype: .float64)
         model.eval()
-        let images = try Tensor.randn([1, 1, 12, 12], dtype: .float64, generator: Generator(seed: 16))
+        let generator = try Generator(seed: seed + 2)
+        try withNoGrad {
+            for parameter in model.parameters() where parameter.rank == 1 {
+                try parameter.addInPlace(Tensor.randn(parameter.shape, dtype: .float64, generator: generator) * 0.1)
+            }
+        }
+        let images = try Tensor.randn(
+            [1, configuration.inputChannels, imageSize, imageSize], dtype: .float64, generator: Generator(seed: seed + 1))
         let parameters = model.namedParameters().map { (name: $0.key, tensor: $0.tensor) }
-        let report = try gradientReport([("images", images)] + parameters) { try model(images) }
+        return try gradientReport([("images", images)] + parameters) { try model(images) }
+    }
+
+    @Test("gradients through the deep stem and average-pool downsampling match finite differences")
+    func averagePoolDownsamplingGradients() throws {
+        let configuration = ResNetConfiguration(
+            block: .bottleneck, depths: [1, 2], widths: [1, 2], stem: .deep, downsampling: .averagePool, stemWidth: 2,
+            inputChannels: 1)
+        let report = try evaluationModeGradients(configuration, imageSize: 16, seed: 17)
         #expect(report.passed, "\(report)")
     }
 
@@ -222,6 +263,11 @@ struct ResNetTests {
         #expect(try JSONDecoder().decode(ResNetConfiguration.self, from: json) == configuration)
         let tinyJSON = try JSONEncoder().encode(ResNetConfiguration.tiny)
         #expect(try JSONDecoder().decode(ResNetConfiguration.self, from: tinyJSON) == .tiny)
+        // torchvision's downsampling is left out, so earlier model.json files stay byte for byte what they were.
+        #expect(!String(decoding: tinyJSON, as: UTF8.self).contains("downsampling"))
+        let clip = try JSONEncoder().encode(ResNetConfiguration.clipResNet50)
+        #expect(String(decoding: clip, as: UTF8.self).contains("\"downsampling\":\"average_pool\""))
+        #expect(try JSONDecoder().decode(ResNetConfiguration.self, from: clip) == .clipResNet50)
     }
 
     @Test("inconsistent configurations and inputs are refused with clear errors")
@@ -242,6 +288,8 @@ struct ResNetTests {
         #expect(refused(ResNetConfiguration(block: .basic, depths: [1, 0], widths: [4, 8])))
         #expect(refused(ResNetConfiguration(block: .basic, depths: [1], widths: [4], inputChannels: 0)))
         #expect(refused(ResNetConfiguration(block: .basic, depths: [1], widths: [4], frozenStages: 2)))
+        #expect(refused(ResNetConfiguration(block: .basic, depths: [1], widths: [4], downsampling: .averagePool)))
+        #expect(refused(ResNetConfiguration(block: .bottleneck, depths: [1], widths: [4], stem: .deep, stemWidth: 3)))
         let model = try ResNet(.tiny)
         #expect(throws: ModelError.invalidInput(
             "the ResNet expects [batch, 3, height, width], got [1, 1, 8, 8]")) { try model(Tensor.randn([1, 1, 8, 8])) }

@@ -3,9 +3,9 @@ and writes its embeddings of fixed images and texts: the reference of the import
 
     python3 make_chinese_clip_references.py DIR [ARCH]   (needs PyTorch; DIR holds the cn-clip wheel's files)
 
-ARCH is `tiny` (the default: the tests' model) or one of cn_clip's released vision configurations with its text
-encoder (`ViT-B-16`, `ViT-L-14`, `ViT-H-14`, …), for the full-size parity check; those are written to
-DIR/chinese-clip-ARCH instead.
+ARCH is `tiny` (the default: the tests' ViT), `tiny-rn` (the tests' ModifiedResNet with attention pooling, written to
+DIR/chinese-clip-tiny-rn) or one of cn_clip's released vision configurations with its text encoder (`ViT-B-16`,
+`ViT-L-14`, `ViT-H-14`, `RN50`, …), for the full-size parity check; those are written to DIR/chinese-clip-ARCH.
 
 Reads DIR/downloads/cn_clip-1.6.0-py3-none-any.whl (fetched by scripts/fetch-test-data.sh) and DIR/vocab.txt.
 Writes DIR/chinese-clip/clip_cn_tiny.pt, a torch.save dict as Chinese-CLIP's releases are ({"epoch", "step",
@@ -50,6 +50,7 @@ def import_cn_clip(directory: str):
 
 
 TEXT_ENCODERS = {
+    "RN50": "RBT3-chinese",
     "ViT-B-16": "RoBERTa-wwm-ext-base-chinese",
     "ViT-B-32": "RoBERTa-wwm-ext-base-chinese",
     "ViT-L-14": "RoBERTa-wwm-ext-large-chinese",
@@ -64,7 +65,24 @@ def released_arguments(source: str, arch: str) -> dict:
         arguments = json.load(handle)
     with open(os.path.join(configs, TEXT_ENCODERS[arch] + ".json")) as handle:
         arguments.update(json.load(handle))
+    if isinstance(arguments["vision_layers"], str):  # RN50.json writes its depths as "[3,4,6,3]"
+        arguments["vision_layers"] = json.loads(arguments["vision_layers"])
     return arguments
+
+
+TINY_TEXT = dict(
+    vocab_size=21128,
+    text_attention_probs_dropout_prob=0.1,
+    text_hidden_act="gelu",
+    text_hidden_dropout_prob=0.1,
+    text_hidden_size=128,
+    text_initializer_range=0.02,
+    text_intermediate_size=256,
+    text_max_position_embeddings=64,
+    text_num_attention_heads=2,
+    text_num_hidden_layers=2,
+    text_type_vocab_size=2,
+)
 
 
 def main(directory: str, arch: str) -> None:
@@ -72,35 +90,31 @@ def main(directory: str, arch: str) -> None:
     os.makedirs(out, exist_ok=True)
     clip, CLIP = import_cn_clip(directory)
     torch.manual_seed(0)
-    if arch != "tiny":
+    if arch not in ("tiny", "tiny-rn"):
         arguments = released_arguments(os.path.join(directory, "chinese-clip", "cn_clip_source"), arch)
         model = CLIP(**arguments)
         size = arguments["image_resolution"]
+    elif arch == "tiny-rn":
+        # Stem width 8: stages of 8…64 base channels, 256 out, four 64-wide attention-pool heads over 2×2 cells.
+        size = 64
+        model = CLIP(
+            embed_dim=32, image_resolution=64, vision_layers=[1, 2, 1, 1], vision_width=8, vision_patch_size=None,
+            **TINY_TEXT)
     else:
         size = 32
         model = CLIP(
-            embed_dim=32,
-            image_resolution=32,
-            vision_layers=2,
-            vision_width=128,
-            vision_patch_size=8,
-            vocab_size=21128,
-            text_attention_probs_dropout_prob=0.1,
-            text_hidden_act="gelu",
-            text_hidden_dropout_prob=0.1,
-            text_hidden_size=128,
-            text_initializer_range=0.02,
-            text_intermediate_size=256,
-            text_max_position_embeddings=64,
-            text_num_attention_heads=2,
-            text_num_hidden_layers=2,
-            text_type_vocab_size=2,
-        )
-    # Norms start at 1 and 0, and biases at 0: move every parameter so that a mix-up of any two shows.
+            embed_dim=32, image_resolution=32, vision_layers=2, vision_width=128, vision_patch_size=8, **TINY_TEXT)
+    # Norms start at 1 and 0, biases at 0 and batch norms' statistics at 0 and 1 (CLIP also zeroes each bottleneck's
+    # last gain): move every one of them so that a mix-up of any two shows.
     with torch.no_grad():
         for name, parameter in model.named_parameters():
             if parameter.dim() <= 1 or "ln" in name or "LayerNorm" in name:
                 parameter.add_(0.1 * torch.randn_like(parameter))
+        for name, buffer in model.named_buffers():
+            if name.endswith("running_mean"):
+                buffer.add_(0.1 * torch.randn_like(buffer))
+            elif name.endswith("running_var"):
+                buffer.mul_(1 + 0.2 * torch.rand_like(buffer))
         model.logit_scale.fill_(4.2)
     model.eval()
 

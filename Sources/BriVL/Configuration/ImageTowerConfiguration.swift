@@ -85,6 +85,18 @@ public struct ImageTowerConfiguration: Sendable, Equatable {
         if case .classToken = head, case .resnet = backbone {
             throw ModelError.invalidConfiguration("a class-token head needs a ViT backbone: a ResNet has no class token")
         }
+        if case .attentionPool(_, let cellCount, _, _) = head {
+            guard case .resnet(let resnet, let imageSize, .cells) = backbone else {
+                throw ModelError.invalidConfiguration(
+                    "an attention-pool head reads the cells of a ResNet's feature map (pooling: cells)")
+            }
+            let map = resnet.outputSize(height: imageSize, width: imageSize)
+            guard map.height * map.width == cellCount else {
+                throw ModelError.invalidConfiguration(
+                    "the attention-pool head has positions for \(cellCount) cells, but \(imageSize) px images give a "
+                        + "\(map.height)×\(map.width) feature map")
+            }
+        }
         switch backbone {
         case .resnet(_, let imageSize, let pooling):
             guard imageSize > 0 else { throw ModelError.invalidConfiguration("image_size must be positive") }

@@ -23,6 +23,9 @@ public struct TextTowerConfiguration: Codable, Sendable, Equatable {
 
     public func validate() throws {
         try head.validate()
+        if case .attentionPool = head {
+            throw ModelError.invalidConfiguration("an attention-pool head reads an image feature map, not text tokens")
+        }
         guard maxLength >= 2, maxLength <= bert.maxPositions else {
             throw ModelError.invalidConfiguration(
                 "max_length \(maxLength) must be in 2...\(bert.maxPositions) (the encoder's positions)")

@@ -13,6 +13,11 @@ import TorchNN
 public final class ResNet: Module, UnaryLayer {
     public let stemConvolution: Conv2d
     public let stemNorm: BatchNorm2d
+    /// The deep stem's second and third convolutions with their norms (nil for the other stems).
+    public let stemConvolution2: Conv2d?
+    public let stemNorm2: BatchNorm2d?
+    public let stemConvolution3: Conv2d?
+    public let stemNorm3: BatchNorm2d?
     public let stage1: [any ResidualBlock]
     /// Empty when the configuration has fewer stages.
     public let stage2: [any ResidualBlock]
@@ -23,18 +28,33 @@ public final class ResNet: Module, UnaryLayer {
     public private(set) var configuration: ResNetConfiguration
 
     public override class var checkpointKeys: [String: String] {
-        ["stemConvolution": "conv1", "stemNorm": "bn1", "stage1": "layer1", "stage2": "layer2", "stage3": "layer3",
+        ["stemConvolution": "conv1", "stemNorm": "bn1", "stemConvolution2": "conv2", "stemNorm2": "bn2",
+         "stemConvolution3": "conv3", "stemNorm3": "bn3", "stage1": "layer1", "stage2": "layer2", "stage3": "layer3",
          "stage4": "layer4"]
     }
 
     public init(_ configuration: ResNetConfiguration, generator: Generator? = nil) throws {
         try configuration.validate()
         self.configuration = configuration
-        let stemKernel = configuration.stem == .imagenet ? 7 : 3
-        stemConvolution = try Conv2d.kaimingNormal(
-            configuration.inputChannels, configuration.stemWidth, kernelSize: stemKernel,
-            stride: configuration.stem == .imagenet ? 2 : 1, generator: generator)
-        stemNorm = try BatchNorm2d(configuration.stemWidth)
+        let stemWidth = configuration.stemWidth
+        switch configuration.stem {
+        case .imagenet, .small:
+            let imagenet = configuration.stem == .imagenet
+            stemConvolution = try Conv2d.kaimingNormal(
+                configuration.inputChannels, stemWidth, kernelSize: imagenet ? 7 : 3, stride: imagenet ? 2 : 1,
+                generator: generator)
+            stemNorm = try BatchNorm2d(stemWidth)
+            (stemConvolution2, stemNorm2, stemConvolution3, stemNorm3) = (nil, nil, nil, nil)
+        case .deep:
+            stemConvolution = try Conv2d.kaimingNormal(
+                configuration.inputChannels, stemWidth / 2, kernelSize: 3, stride: 2, generator: generator)
+            stemNorm = try BatchNorm2d(stemWidth / 2)
+            stemConvolution2 = try Conv2d.kaimingNormal(stemWidth / 2, stemWidth / 2, kernelSize: 3, generator: generator)
+            stemNorm2 = try BatchNorm2d(stemWidth / 2)
+            stemConvolution3 = try Conv2d.kaimingNormal(stemWidth / 2, stemWidth, kernelSize: 3, generator: generator)
+            stemNorm3 = try BatchNorm2d(stemWidth)
+        }
+        let poolsToDownsample = configuration.downsampling == .averagePool
         var stages: [[any ResidualBlock]] = []
         var channels = configuration.stemWidth
         for (index, (depth, width)) in zip(configuration.depths, configuration.widths).enumerated() {
@@ -44,7 +64,10 @@ public final class ResNet: Module, UnaryLayer {
                 switch configuration.block {
                 case .basic: blocks.append(try BasicBlock(channels, width: width, stride: stride, generator: generator))
                 case .bottleneck:
-                    blocks.append(try BottleneckBlock(channels, width: width, stride: stride, generator: generator))
+                    blocks.append(
+                        try BottleneckBlock(
+                            channels, width: width, stride: stride, poolsToDownsample: poolsToDownsample,
+                            generator: generator))
                 }
                 channels = width * configuration.block.expansion
             }
@@ -78,8 +101,15 @@ public final class ResNet: Module, UnaryLayer {
                 "the ResNet expects [batch, \(configuration.inputChannels), height, width], got \(images.shape)")
         }
         var x = try stemNorm(stemConvolution(images)).relu()
-        if configuration.stem == .imagenet {
-            x = try Functional.maxPool2d(x, kernel: (3, 3), stride: (2, 2), padding: (1, 1))
+        switch configuration.stem {
+        case .imagenet: x = try Functional.maxPool2d(x, kernel: (3, 3), stride: (2, 2), padding: (1, 1))
+        case .small: break
+        case .deep:
+            for (convolution, norm) in zip([stemConvolution2, stemConvolution3], [stemNorm2, stemNorm3]) {
+                guard let convolution, let norm else { throw ModelError.invalidConfiguration("a deep stem without its layers") }
+                x = try norm(convolution(x)).relu()
+            }
+            x = try Functional.avgPool2d(x, kernel: (2, 2))
         }
         for block in stages.joined() { x = try block(x) }
         return x
@@ -104,7 +134,8 @@ public final class ResNet: Module, UnaryLayer {
     /// The stem's layers and the blocks of the frozen stages.
     private var frozenModules: [Module] {
         guard let count = configuration.frozenStages else { return [] }
-        return [stemConvolution, stemNorm] + stages.prefix(count).joined().map { $0 as Module }
+        let stem: [Module?] = [stemConvolution, stemNorm, stemConvolution2, stemNorm2, stemConvolution3, stemNorm3]
+        return stem.compactMap { $0 } + stages.prefix(count).joined().map { $0 as Module }
     }
 
     /// Sets the mode of every layer, then returns the frozen ones to evaluation mode.

@@ -10,30 +10,35 @@ public protocol ResidualBlock: UnaryLayer {
     var shortcut: ShortcutProjection? { get }
 }
 
-/// The 1×1 convolution (strided like the branch) and batch norm that bring a block's input to the shape of its
-/// output (torchvision's `downsample`, a Sequential, hence the keys `0` and `1`).
+/// The 1×1 convolution (strided like the branch, or after an average pool of the stride) and batch norm that bring
+/// a block's input to the shape of its output (torchvision's `downsample`, a Sequential, hence the keys `0` and
+/// `1`; CLIP's puts its pool at `-1`, which has no weights).
 public final class ShortcutProjection: Module, UnaryLayer {
     public let convolution: Conv2d
     public let norm: BatchNorm2d
+    /// The stride of the average pool before the convolution (then at stride 1), or nil.
+    let poolStride: Int?
 
     public override class var checkpointKeys: [String: String] { ["convolution": "0", "norm": "1"] }
 
-    init(_ inputChannels: Int, _ outputChannels: Int, stride: Int, generator: Generator?) throws {
+    init(_ inputChannels: Int, _ outputChannels: Int, stride: Int, pools: Bool, generator: Generator?) throws {
         convolution = try Conv2d.kaimingNormal(
-            inputChannels, outputChannels, kernelSize: 1, stride: stride, generator: generator)
+            inputChannels, outputChannels, kernelSize: 1, stride: pools ? 1 : stride, generator: generator)
         norm = try BatchNorm2d(outputChannels)
+        poolStride = pools && stride > 1 ? stride : nil
     }
 
     public func callAsFunction(_ input: Tensor) throws -> Tensor {
-        try norm(convolution(input))
+        guard let poolStride else { return try norm(convolution(input)) }
+        return try norm(convolution(Functional.avgPool2d(input, kernel: (poolStride, poolStride))))
     }
 
     /// The projection a block needs, or nil when its input already has the output's shape.
     static func ifNeeded(
-        _ inputChannels: Int, _ outputChannels: Int, stride: Int, generator: Generator?
+        _ inputChannels: Int, _ outputChannels: Int, stride: Int, pools: Bool = false, generator: Generator?
     ) throws -> ShortcutProjection? {
         guard stride != 1 || inputChannels != outputChannels else { return nil }
-        return try ShortcutProjection(inputChannels, outputChannels, stride: stride, generator: generator)
+        return try ShortcutProjection(inputChannels, outputChannels, stride: stride, pools: pools, generator: generator)
     }
 }
 
@@ -64,7 +69,8 @@ public final class BasicBlock: Module, ResidualBlock {
 }
 
 /// 1×1 reduce to the stage width, 3×3 (carrying the stride, as torchvision's "v1.5" does), 1×1 expand to 4× the
-/// width (ResNet-50 and deeper).
+/// width (ResNet-50 and deeper). With `poolsToDownsample` (CLIP's ModifiedResNet) the 3×3 keeps stride 1 and an
+/// average pool of the stride comes after it.
 public final class BottleneckBlock: Module, ResidualBlock {
     public static let expansion = 4
 
@@ -75,25 +81,32 @@ public final class BottleneckBlock: Module, ResidualBlock {
     public let conv3: Conv2d
     public let bn3: BatchNorm2d
     public let shortcut: ShortcutProjection?
+    /// The stride of the average pool after the 3×3 convolution, or nil.
+    let poolStride: Int?
 
     public override class var checkpointKeys: [String: String] { ["shortcut": "downsample"] }
 
     public var lastNorm: BatchNorm2d { bn3 }
 
-    init(_ inputChannels: Int, width: Int, stride: Int, generator: Generator?) throws {
+    init(_ inputChannels: Int, width: Int, stride: Int, poolsToDownsample: Bool = false, generator: Generator?) throws {
         let outputChannels = width * Self.expansion
         conv1 = try Conv2d.kaimingNormal(inputChannels, width, kernelSize: 1, generator: generator)
         bn1 = try BatchNorm2d(width)
-        conv2 = try Conv2d.kaimingNormal(width, width, kernelSize: 3, stride: stride, generator: generator)
+        conv2 = try Conv2d.kaimingNormal(
+            width, width, kernelSize: 3, stride: poolsToDownsample ? 1 : stride, generator: generator)
         bn2 = try BatchNorm2d(width)
         conv3 = try Conv2d.kaimingNormal(width, outputChannels, kernelSize: 1, generator: generator)
         bn3 = try BatchNorm2d(outputChannels)
-        shortcut = try ShortcutProjection.ifNeeded(inputChannels, outputChannels, stride: stride, generator: generator)
+        shortcut = try ShortcutProjection.ifNeeded(
+            inputChannels, outputChannels, stride: stride, pools: poolsToDownsample, generator: generator)
+        poolStride = poolsToDownsample && stride > 1 ? stride : nil
     }
 
     public func callAsFunction(_ input: Tensor) throws -> Tensor {
         let reduced = try bn1(conv1(input)).relu()
-        let branch = try bn3(conv3(bn2(conv2(reduced)).relu()))
+        var middle = try bn2(conv2(reduced)).relu()
+        if let poolStride { middle = try Functional.avgPool2d(middle, kernel: (poolStride, poolStride)) }
+        let branch = try bn3(conv3(middle))
         return try (branch + (shortcut?(input) ?? input)).relu()
     }
 }

@@ -8,12 +8,16 @@ public enum TowerHeadConfiguration: Sendable, Equatable {
     /// CLIP's: the first vector alone (a ViT's class token, BERT's [CLS]) through a bias-free linear projection.
     /// Chinese-CLIP and OpenCLIP towers end this way (their `proj` and `text_projection`).
     case classToken(inputSize: Int, outputSize: Int)
+    /// CLIP's ResNet head: the mean of a feature map's `cellCount` cells queries them by `headCount`-head attention
+    /// (learned positions), then a projection to `outputSize` (Chinese-CLIP's and OpenCLIP's RN50 `attnpool`).
+    case attentionPool(inputSize: Int, cellCount: Int, headCount: Int, outputSize: Int)
 
     /// Width of the vectors the head reads.
     public var inputSize: Int {
         switch self {
         case .set(let head): head.inputSize
         case .classToken(let inputSize, _): inputSize
+        case .attentionPool(let inputSize, _, _, _): inputSize
         }
     }
 
@@ -22,6 +26,7 @@ public enum TowerHeadConfiguration: Sendable, Equatable {
         switch self {
         case .set(let head): head.outputSize
         case .classToken(_, let outputSize): outputSize
+        case .attentionPool(_, _, _, let outputSize): outputSize
         }
     }
 
@@ -35,21 +40,30 @@ public enum TowerHeadConfiguration: Sendable, Equatable {
             guard inputSize > 0, outputSize > 0 else {
                 throw ModelError.invalidConfiguration("a class-token head needs positive widths, got \(inputSize) → \(outputSize)")
             }
+        case .attentionPool(let inputSize, let cellCount, let headCount, let outputSize):
+            guard inputSize > 0, cellCount > 0, outputSize > 0, headCount > 0, inputSize % headCount == 0 else {
+                throw ModelError.invalidConfiguration(
+                    "an attention-pool head needs positive sizes and a head count that divides its width, got width "
+                        + "\(inputSize), \(cellCount) cells, \(headCount) heads, output \(outputSize)")
+            }
         }
     }
 }
 
 /// A set head is written as the flat object every earlier checkpoint holds; a class-token head is
-/// `{"kind": "class_token", "input_size": …, "output_size": …}`.
+/// `{"kind": "class_token", "input_size": …, "output_size": …}`; an attention-pool head adds `cells` and `heads`.
 extension TowerHeadConfiguration: Codable {
     enum CodingKeys: String, CodingKey {
         case kind
         case inputSize = "input_size"
         case outputSize = "output_size"
+        case cellCount = "cells"
+        case headCount = "heads"
     }
 
     enum Kind: String, Codable {
         case classToken = "class_token"
+        case attentionPool = "attention_pool"
     }
 
     public init(from decoder: Decoder) throws {
@@ -59,6 +73,12 @@ extension TowerHeadConfiguration: Codable {
             case .classToken:
                 self = .classToken(
                     inputSize: try container.decode(Int.self, forKey: .inputSize),
+                    outputSize: try container.decode(Int.self, forKey: .outputSize))
+            case .attentionPool:
+                self = .attentionPool(
+                    inputSize: try container.decode(Int.self, forKey: .inputSize),
+                    cellCount: try container.decode(Int.self, forKey: .cellCount),
+                    headCount: try container.decode(Int.self, forKey: .headCount),
                     outputSize: try container.decode(Int.self, forKey: .outputSize))
             }
         } else {
@@ -74,6 +94,13 @@ extension TowerHeadConfiguration: Codable {
             var container = encoder.container(keyedBy: CodingKeys.self)
             try container.encode(Kind.classToken, forKey: .kind)
             try container.encode(inputSize, forKey: .inputSize)
+            try container.encode(outputSize, forKey: .outputSize)
+        case .attentionPool(let inputSize, let cellCount, let headCount, let outputSize):
+            var container = encoder.container(keyedBy: CodingKeys.self)
+            try container.encode(Kind.attentionPool, forKey: .kind)
+            try container.encode(inputSize, forKey: .inputSize)
+            try container.encode(cellCount, forKey: .cellCount)
+            try container.encode(headCount, forKey: .headCount)
             try container.encode(outputSize, forKey: .outputSize)
         }
     }
@@ -99,6 +126,10 @@ public func makeTowerHead(_ configuration: TowerHeadConfiguration, generator: Ge
     case .set(let head): return try EmbeddingHead(head, generator: generator)
     case .classToken(let inputSize, let outputSize):
         return try ClassTokenHead(inputSize: inputSize, outputSize: outputSize, generator: generator)
+    case .attentionPool(let inputSize, let cellCount, let headCount, let outputSize):
+        return try AttentionPoolHead(
+            inputSize: inputSize, cellCount: cellCount, headCount: headCount, outputSize: outputSize,
+            generator: generator)
     }
 }
 
