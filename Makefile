@@ -3,9 +3,10 @@
 
 SWIFT ?= swift
 APT_PACKAGES := libtorch-dev libgloo-dev libopenblas0-openmp libjpeg62-turbo-dev libpng-dev libwebp-dev pkg-config python3-jieba python3-numpy dataset-fashion-mnist zlib1g-dev libfaiss-dev libsqlite3-dev
-# The search page's test drives a headless browser; the torch.save reader's fixtures are written by PyTorch itself.
+# The search page's test drives a headless browser; the torch.save reader's fixtures are written by PyTorch itself;
+# OpenCLIP's tokenizer (the BPE parity references) needs the regex module.
 # The search benchmark compares with FAISS from Python and loads the HTTP API with wrk.
-TEST_APT_PACKAGES := chromium python3-torch
+TEST_APT_PACKAGES := chromium python3-torch python3-regex
 BENCH_APT_PACKAGES := python3-faiss wrk
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 BRIVL := .build/release/brivl

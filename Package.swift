@@ -87,7 +87,7 @@ let package = Package(
             providers: [.apt(["libwebp-dev"])]),
         .target(name: "CImageCodecs", dependencies: ["CJPEG", "CPNG", "CWebP"]),
         .target(name: "Imaging", dependencies: ["CImageCodecs", "Torch"]),
-        .target(name: "Tokenization"),
+        .target(name: "Tokenization", dependencies: ["GzipFiles"]),
         // A 128-bit content hash that is the same in every process: dedup keys of cleaning, checkpoint checksums.
         .target(name: "ContentHashing"),
         // gzip, for datasets shipped as .gz files (Fashion-MNIST's idx files).
@@ -95,7 +95,8 @@ let package = Package(
             name: "CZlib", path: "Sources/SystemLibraries/CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
         .target(name: "BriVLData", dependencies: ["ContentHashing", "Imaging", "Tokenization", "Torch"]),
         // The demo corpora built from Fashion-MNIST: captioned scenes (train, test, zero-shot splits) and VQA.
-        .target(name: "FashionCorpora", dependencies: ["BriVLData", "Imaging", "CZlib"]),
+        .target(name: "GzipFiles", dependencies: ["CZlib"]),
+        .target(name: "FashionCorpora", dependencies: ["BriVLData", "GzipFiles", "Imaging"]),
         // The model: towers, pooling, presets, the learning objective.
         .target(name: "BriVL", dependencies: ["Torch", "TorchNN", "Tokenization"]),
         // Using a model once it exists: checkpoints, model sources, batched embedding in evaluation mode, zero-shot

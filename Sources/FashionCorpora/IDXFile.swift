@@ -1,5 +1,6 @@
 import BriVLData
 import Foundation
+import GzipFiles
 
 /// An IDX file, the format of MNIST and Fashion-MNIST: a 4-byte magic number (two zero bytes, the element type, the
 /// number of dimensions), one big-endian 32-bit size per dimension, then the values in row-major order.
@@ -17,8 +18,13 @@ public struct IDXFile: Sendable, Equatable {
     public var magic: UInt32 { 0x0800 | UInt32(dimensions.count) }
 
     /// Parses the bytes of an IDX file, gzip-compressed or not; `file` names it in errors.
-    public init(bytes: [UInt8], file: String) throws {
-        let bytes = Gzip.isCompressed(bytes) ? try Gzip.decompress(bytes, file: file) : bytes
+    public init(bytes raw: [UInt8], file: String) throws {
+        let bytes: [UInt8]
+        do {
+            bytes = Gzip.isCompressed(raw) ? try Gzip.decompress(raw, file: file) : raw
+        } catch let error as GzipError {
+            throw DataError.invalidFile(file: error.file, reason: error.reason)
+        }
         func invalid(_ reason: String) -> DataError { .invalidFile(file: file, reason: reason) }
         guard bytes.count >= 4 else {
             throw invalid("truncated: \(bytes.count) bytes, but an idx header needs at least 4")

@@ -1,20 +1,26 @@
-import BriVLData
 import CZlib
-import Foundation
 
-/// gzip decompression through the system zlib, for datasets shipped as `.gz` files.
-enum Gzip {
+/// A `.gz` file that could not be inflated: its name and what is wrong with it.
+public struct GzipError: Error, CustomStringConvertible, Equatable {
+    public var file: String
+    public var reason: String
+
+    public var description: String { "\(file): \(reason)" }
+}
+
+/// gzip decompression through the system zlib, for data shipped as `.gz` files (Fashion-MNIST's idx files, CLIP's
+/// BPE merges).
+public enum Gzip {
     /// Whether `bytes` start with the gzip magic number 1f 8b.
-    static func isCompressed(_ bytes: [UInt8]) -> Bool {
+    public static func isCompressed(_ bytes: [UInt8]) -> Bool {
         bytes.count >= 2 && bytes[0] == 0x1F && bytes[1] == 0x8B
     }
 
     /// Inflates every member of a gzip file (`cat a.gz b.gz` is a valid gzip file too). `file` names the input in
-    /// errors: truncated or corrupt data throws ``DataError/invalidFile(file:reason:)`` rather than returning a
-    /// silently short result.
-    static func decompress(_ bytes: [UInt8], file: String) throws -> [UInt8] {
+    /// errors: truncated or corrupt data throws ``GzipError`` rather than returning a silently short result.
+    public static func decompress(_ bytes: [UInt8], file: String) throws -> [UInt8] {
         guard bytes.count <= Int(UInt32.max) else {
-            throw DataError.invalidFile(file: file, reason: "gzip files over 4 GiB are not supported")
+            throw GzipError(file: file, reason: "gzip files over 4 GiB are not supported")
         }
         var output: [UInt8] = []
         // The trailer's last four bytes hold the uncompressed size modulo 2^32: a good first capacity.
@@ -24,7 +30,7 @@ enum Gzip {
         }
         var stream = z_stream()
         guard czlib_inflate_init(&stream) == Z_OK else {
-            throw DataError.invalidFile(file: file, reason: "zlib could not start inflating")
+            throw GzipError(file: file, reason: "zlib could not start inflating")
         }
         defer { inflateEnd(&stream) }
         let chunkSize = 1 << 20
@@ -46,17 +52,17 @@ enum Gzip {
                     let consumed = input.count - Int(stream.avail_in)
                     if stream.avail_in == 0 { return }
                     guard Gzip.isCompressed(Array(input[consumed..<min(consumed + 2, input.count)])) else {
-                        throw DataError.invalidFile(
+                        throw GzipError(
                             file: file, reason: "\(stream.avail_in) bytes after the end of the gzip data are not gzip")
                     }
                     inflateReset(&stream)
                 case Z_BUF_ERROR:
                     // Fresh output space every round, so no progress means the input ran out mid-stream.
-                    throw DataError.invalidFile(
+                    throw GzipError(
                         file: file, reason: "gzip data is truncated (it ends before its compressed stream does)")
                 default:
                     let detail = stream.msg.map { String(cString: $0) } ?? "zlib status \(status)"
-                    throw DataError.invalidFile(file: file, reason: "corrupt gzip data: \(detail)")
+                    throw GzipError(file: file, reason: "corrupt gzip data: \(detail)")
                 }
             }
         }
