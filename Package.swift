@@ -173,20 +173,21 @@ let package = Package(
         .target(name: "ModelTestSupport", dependencies: ["BriVL"], path: "Tests/ModelTestSupport"),
         // Runs the ranks of a Gloo group as threads of one test process.
         .target(name: "DistributedTestSupport", dependencies: ["Torch"], path: "Tests/DistributedTestSupport"),
-        .testTarget(name: "TorchTests", dependencies: ["Torch", "GradientChecking", "DistributedTestSupport"]),
+        .testTarget(name: "TorchTests", dependencies: ["Torch", "GradientChecking", "DistributedTestSupport", "FileTestSupport"]),
         .testTarget(
             name: "TorchNNTests", dependencies: ["TorchNN", "GradientChecking"], resources: [.copy("Resources")]),
         .testTarget(name: "ImagingTests", dependencies: ["Imaging"]),
-        .testTarget(name: "TokenizationTests", dependencies: ["Tokenization"]),
+        .testTarget(name: "TokenizationTests", dependencies: ["Tokenization", "FileTestSupport"]),
         // Temporary folders and child processes for the data tests.
         .target(name: "FileTestSupport", path: "Tests/FileTestSupport"),
         .testTarget(name: "BriVLDataTests", dependencies: ["BriVLData", "Imaging", "FileTestSupport"]),
         .testTarget(name: "FashionCorporaTests", dependencies: ["FashionCorpora", "BriVLData", "Imaging", "FileTestSupport"]),
-        .testTarget(name: "BriVLTests", dependencies: ["BriVL", "Tokenization", "GradientChecking"]),
+        .testTarget(name: "BriVLTests", dependencies: ["BriVL", "Tokenization", "GradientChecking", "FileTestSupport"]),
         .testTarget(
             name: "BriVLImportTests",
             dependencies: [
                 "BriVLImport", "BriVLInference", "BriVL", "ContentHashing", "Imaging", "Tokenization", "Torch", "TorchNN",
+                "FileTestSupport",
             ]),
         .testTarget(
             name: "BriVLInferenceTests",

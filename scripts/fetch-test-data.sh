@@ -11,7 +11,9 @@
 # Tests/Reference/make_bert_references.py writes DIR/bert_references.json, and, with PyTorch installed (python3-torch),
 # Tests/Reference/make_torch_save_fixtures.py writes the torch.save files of the checkpoint reader's tests into
 # DIR/torch-save and Tests/Reference/make_chinese_clip_references.py a tiny Chinese-CLIP (cn_clip's own model code,
-# random weights; a ViT and a ModifiedResNet) and their embeddings into DIR/chinese-clip and DIR/chinese-clip-tiny-rn.
+# random weights; a ViT and a ModifiedResNet) and their embeddings into DIR/chinese-clip and DIR/chinese-clip-tiny-rn,
+# and Tests/Reference/make_open_clip_references.py the same for OpenCLIP (open_clip 2.24's model code) into
+# DIR/open-clip-tiny-vit and DIR/open-clip-tiny-rn.
 # Tests/Reference/make_clip_tokenizer_references.py writes OpenCLIP's BPE ids of the same headlines (and more edge
 # cases) into DIR/clip-tokenizer, with open-clip-torch 2.24.0's tokenizer and ftfy 6.3.1 (wheels from PyPI).
 # Needs python3 with NumPy (for the BERT reference only) and pip on PATH. Idempotent: downloads are kept and checked against pinned
@@ -170,10 +172,29 @@ if [ -n "$torch_python" ]; then
   else
     "$torch_python" "$root/Tests/Reference/make_torch_save_fixtures.py" "$dir"
   fi
+  # OpenCLIP's models (its tokenizer needs the regex module too).
+  if "$torch_python" -c 'import regex' >/dev/null 2>&1; then
+    stale=0
+    for folder in open-clip-tiny-vit open-clip-tiny-rn; do
+      for input in "$root/Tests/Reference/make_open_clip_references.py" "$root/Tests/Reference/reference_weights.py" \
+        "$downloads/$open_clip"; do
+        [ -f "$dir/$folder/references.json" ] && [ "$dir/$folder/references.json" -nt "$input" ] || stale=1
+      done
+    done
+    if [ "$stale" = 1 ]; then
+      "$torch_python" "$root/Tests/Reference/make_open_clip_references.py" "$dir"
+    else
+      echo "references up to date: $dir/open-clip-tiny-vit, $dir/open-clip-tiny-rn"
+    fi
+  elif [ "${BRIVL_REQUIRE_TEST_DATA:-}" = 1 ]; then
+    echo "error: $torch_python has PyTorch but not the regex module for OpenCLIP's references (apt-get install python3-regex)" >&2
+    exit 1
+  fi
   for arch in tiny tiny-rn; do
     folder="$dir/chinese-clip$([ "$arch" = tiny ] || echo "-$arch")"
     if [ -f "$folder/references.json" ] \
       && [ "$folder/references.json" -nt "$root/Tests/Reference/make_chinese_clip_references.py" ] \
+      && [ "$folder/references.json" -nt "$root/Tests/Reference/reference_weights.py" ] \
       && [ "$folder/references.json" -nt "$downloads/$wheel" ]; then
       echo "references up to date: $folder"
     else

@@ -98,7 +98,7 @@ public struct DistributedBenchmark {
         let images = try Tensor.randn([batch, 3, size, size], generator: generator)
             .narrowed(dimension: 0, start: rank * rows, length: rows).contiguous()
         let tokenIDs = try Tensor.randint(
-            1..<modelConfiguration.text.bert.vocabularySize, shape: [batch, length], generator: generator
+            1..<modelConfiguration.text.vocabularySize, shape: [batch, length], generator: generator
         ).narrowed(dimension: 0, start: rank * rows, length: rows).contiguous()
         let attentionMask = try Tensor.ones([rows, length], dtype: .int64)
         let objective = try PretrainingObjective(model: model, configuration: .clip, batchSize: batch)

@@ -118,7 +118,7 @@ public struct TrainBenchmark {
         let batch = configuration.batch
         let size = modelConfiguration.image.imageSize
         let length = modelConfiguration.text.maxLength
-        let vocabulary = modelConfiguration.text.bert.vocabularySize
+        let vocabulary = modelConfiguration.text.vocabularySize
         let images = try Tensor.randn([batch, 3, size, size], generator: generator)
         let tokenIDs = try Tensor.randint(1..<vocabulary, shape: [batch, length], generator: generator)
         let attentionMask = try Tensor.ones([batch, length], dtype: .int64)

@@ -14,12 +14,31 @@ import TorchNN
 /// The families of released weights `brivl import` reads.
 public enum ImportSource: String, CaseIterable, Sendable, Codable {
     case chineseCLIP = "chinese-clip"
+    case openCLIP = "open-clip"
 
     /// What the source model expects of an image before its tower sees it (Chinese-CLIP: the whole image
-    /// squeezed to the square, bicubic, OpenAI CLIP statistics — `cn_clip.clip.utils.image_transform`).
+    /// squeezed to the square, bicubic, OpenAI CLIP statistics — `cn_clip.clip.utils.image_transform`; OpenCLIP:
+    /// the shorter side resized, the centre cropped, the same statistics — `open_clip.transform`).
     var preprocessing: ImagePreprocessing {
         switch self {
         case .chineseCLIP: ImagePreprocessing(resize: .square, normalization: .clip)
+        case .openCLIP: ImagePreprocessing(resize: .shorterSideCenterCrop, normalization: .clip)
+        }
+    }
+
+    /// The tokenizer file the run folder keeps: a WordPiece `vocab.txt`, or CLIP's BPE merges.
+    var vocabularyFileName: String {
+        switch self {
+        case .chineseCLIP: "vocab.txt"
+        case .openCLIP: CLIPTokenizer.mergesFileName
+        }
+    }
+
+    /// The size of the vocabulary in `file`, read as this source's tokenizer reads it.
+    func vocabularySize(of file: String) throws -> Int {
+        switch self {
+        case .chineseCLIP: try Vocabulary(contentsOfFile: file).count
+        case .openCLIP: try CLIPTokenizer(contentsOfFile: file).vocabularySize
         }
     }
 }
@@ -43,36 +62,43 @@ public struct ModelCard: Codable, Sendable, Equatable {
     public var preprocessing: ImagePreprocessing
     /// Source keys left out on purpose (weights the model never uses, such as BERT's pooler).
     public var ignoredKeys: [String]
+    /// The blocks' activation, where the file cannot tell it (OpenCLIP: GELU, or QuickGELU for OpenAI's weights).
+    public var activation: Activation?
 
     enum CodingKeys: String, CodingKey {
         case source, file, bytes, sha256, model, parameters, epoch, step, preprocessing
         case embeddingSize = "embedding_size"
         case contextLength = "context_length"
         case ignoredKeys = "ignored_keys"
+        case activation
     }
 
     public static let fileName = "model-card.json"
 }
 
 /// Turns a released checkpoint into a run folder every command reads: `checkpoints/step-00000000/` (model.json
-/// and model.safetensors), `vocab.txt`, `preprocessing.json` and `model-card.json`. The folder is written beside its destination and
+/// and model.safetensors), the tokenizer's file (`vocab.txt`, or CLIP's BPE merges), `preprocessing.json` and
+/// `model-card.json`. The folder is written beside its destination and
 /// renamed into place, so a failed import leaves nothing at `output`.
 public struct WeightImport: Sendable {
     public var source: ImportSource
     /// The torch.save (or safetensors) file.
     public var file: String
-    /// The tokenizer vocabulary the text tower was trained with (Chinese-CLIP ships it in its package, not in the
-    /// checkpoint).
+    /// The tokenizer vocabulary the text tower was trained with, which neither project puts in its checkpoints:
+    /// Chinese-CLIP's `vocab.txt`, OpenCLIP's `bpe_simple_vocab_16e6.txt.gz` (both in the projects' packages).
     public var vocabulary: String
     public var output: String
     /// The configuration's name; default: the file's stem.
     public var name: String?
     public var contextLength: Int?
+    /// QuickGELU blocks instead of GELU (OpenCLIP only: OpenAI's weights; Chinese-CLIP's always are).
+    public var quickGELU: Bool
 
     public init(
         source: ImportSource, file: String, vocabulary: String, output: String, name: String? = nil,
-        contextLength: Int? = nil
+        contextLength: Int? = nil, quickGELU: Bool = false
     ) {
+        self.quickGELU = quickGELU
         self.source = source
         self.file = file
         self.vocabulary = vocabulary
@@ -87,8 +113,11 @@ public struct WeightImport: Sendable {
         guard !FileManager.default.fileExists(atPath: output) else {
             throw ImportError.io("\(output) already exists: choose another --output or remove it")
         }
-        let vocabularyTokens: Vocabulary
-        do { vocabularyTokens = try Vocabulary(contentsOfFile: vocabulary) } catch {
+        if quickGELU, source != .openCLIP {
+            throw ImportError.invalidOption("--quick-gelu is for --from open-clip (Chinese-CLIP's blocks always use QuickGELU)")
+        }
+        let vocabularySize: Int
+        do { vocabularySize = try source.vocabularySize(of: vocabulary) } catch {
             throw ImportError.io("cannot read the vocabulary \(vocabulary): \(error)")
         }
 
@@ -96,19 +125,22 @@ public struct WeightImport: Sendable {
         let digest = BackgroundDigest(file: file)
         progress("reading \(file)")
         let (tensors, epoch, step) = try Self.readStateDictionary(file)
-        let modelName = name ?? ((file as NSString).lastPathComponent as NSString).deletingPathExtension
+        let modelName = name ?? Self.defaultName(of: file)
         progress("mapping \(tensors.count) tensors")
         let converted: (configuration: BriVLConfiguration, weights: [String: Tensor], ignored: [String])
         switch source {
         case .chineseCLIP:
             converted = try ChineseCLIP.convert(
                 tensors, name: modelName, contextLength: contextLength ?? ChineseCLIP.contextLength)
+        case .openCLIP:
+            converted = try OpenCLIP.convert(
+                tensors, name: modelName, activation: quickGELU ? .quickGELU : .gelu, contextLength: contextLength)
         }
         let configuration = converted.configuration
-        guard vocabularyTokens.count == configuration.text.bert.vocabularySize else {
+        guard vocabularySize == configuration.text.vocabularySize else {
             throw ImportError.shapeMismatch(
-                "the vocabulary \(vocabulary) has \(vocabularyTokens.count) tokens but the text tower embeds "
-                    + "\(configuration.text.bert.vocabularySize): it is not the vocabulary this model was trained with")
+                "the vocabulary \(vocabulary) has \(vocabularySize) tokens but the text tower embeds "
+                    + "\(configuration.text.vocabularySize): it is not the vocabulary this model was trained with")
         }
         try Self.check(converted.weights, fit: configuration)
         let parameters = converted.weights.values.reduce(0) { $0 + $1.count }
@@ -122,8 +154,18 @@ public struct WeightImport: Sendable {
                 bytes: (attributes?[.size] as? NSNumber)?.intValue ?? 0, sha256: try digest.wait(),
                 model: modelName, parameters: parameters, embeddingSize: configuration.embeddingSize,
                 contextLength: configuration.text.maxLength, epoch: epoch, step: step,
-                preprocessing: source.preprocessing, ignoredKeys: converted.ignored)
+                preprocessing: source.preprocessing, ignoredKeys: converted.ignored,
+                activation: source == .openCLIP ? (quickGELU ? .quickGELU : .gelu) : nil)
         }
+    }
+
+    /// The file's stem, or its folder's name when the stem is one every release uses (OpenCLIP's
+    /// `open_clip_pytorch_model.bin` inside a folder named after the model).
+    static func defaultName(of file: String) -> String {
+        let stem = ((file as NSString).lastPathComponent as NSString).deletingPathExtension
+        guard ["open_clip_pytorch_model", "open_clip_model", "pytorch_model", "model"].contains(stem) else { return stem }
+        let folder = ((file as NSString).deletingLastPathComponent as NSString).lastPathComponent
+        return folder.isEmpty || folder == "." ? stem : folder
     }
 
     /// Checks the mapped weights against the model's own state dict — every key, every shape — without building
@@ -178,7 +220,8 @@ public struct WeightImport: Sendable {
             try FileManager.default.createDirectory(atPath: scratch, withIntermediateDirectories: true)
             let checkpoints = try CheckpointDirectory(root: (scratch as NSString).appendingPathComponent("checkpoints"))
             try checkpoints.write(step: 0, tensors: ["model": weights], documents: ["model": configuration])
-            try FileManager.default.copyItem(atPath: vocabulary, toPath: (scratch as NSString).appendingPathComponent("vocab.txt"))
+            try FileManager.default.copyItem(
+                atPath: vocabulary, toPath: (scratch as NSString).appendingPathComponent(source.vocabularyFileName))
             let written = try card()
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]

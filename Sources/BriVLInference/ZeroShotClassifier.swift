@@ -13,7 +13,7 @@ public struct ZeroShotClassifier {
     ///   - classNames: one name per class, as it should appear in the prompts
     ///   - templates: prompts with `{}` where the class name goes
     public init(
-        model: BriVLModel, tokenizer: BertTokenizer, classNames: [String], templates: [String], device: Device = .cpu
+        model: BriVLModel, tokenizer: any TextTokenizer, classNames: [String], templates: [String], device: Device = .cpu
     ) throws {
         guard !templates.isEmpty, templates.allSatisfy({ $0.contains("{}") }) else {
             throw InferenceError.invalidArgument("zero-shot classification needs templates containing {}")
@@ -26,7 +26,7 @@ public struct ZeroShotClassifier {
 
     /// - Parameter prompts: for each class, the finished prompts whose mean embedding stands for it
     public init(
-        model: BriVLModel, tokenizer: BertTokenizer, classNames: [String], prompts classPrompts: [[String]],
+        model: BriVLModel, tokenizer: any TextTokenizer, classNames: [String], prompts classPrompts: [[String]],
         device: Device = .cpu
     ) throws {
         guard !classNames.isEmpty, classPrompts.count == classNames.count, classPrompts.allSatisfy({ !$0.isEmpty })

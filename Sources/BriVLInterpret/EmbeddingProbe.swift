@@ -14,12 +14,12 @@ import TorchNN
 /// layer of the tower that is still organised by channel; the joint embedding after the head is a mixture.
 public final class EmbeddingProbe {
     public let model: BriVLModel
-    public let tokenizer: BertTokenizer
+    public let tokenizer: any TextTokenizer
     let mean: Tensor
     let std: Tensor
 
     /// - Parameter normalization: the normalisation the model's preprocessing applies (CLIP's for trained runs)
-    public init(model: BriVLModel, tokenizer: BertTokenizer, normalization: Normalization = .clip) throws {
+    public init(model: BriVLModel, tokenizer: any TextTokenizer, normalization: Normalization = .clip) throws {
         self.model = model
         self.tokenizer = tokenizer
         mean = try Tensor((0..<3).map { normalization.mean[$0] }, shape: [1, 3, 1, 1])

@@ -86,10 +86,8 @@ extension EmbeddingProbe {
     func tokenScores(text: String, imageEmbedding: Tensor, steps: Int) throws -> [PairSaliency.TokenScore] {
         let input = try TextInput([text], for: model, tokenizer: tokenizer)
         let (ids, mask, encoded) = (input.tokenIDs, input.attentionMask, input.encoding)
-        let bert = model.textTower.bert
-        let words = try withNoGrad {
-            try Functional.embedding(ids, weight: bert.embeddings.wordEmbeddings.weight)
-        }
+        let table = try model.textTower.wordEmbeddings
+        let words = try withNoGrad { try Functional.embedding(ids, weight: table) }
         let scores = try Attribution.vectors(words, steps: steps) { vectors in
             let masks = try mask.expanded(to: [vectors.size(0), mask.size(1)])
             return try (model.textTower.encode(wordVectors: vectors, attentionMask: masks) * imageEmbedding).sum()

@@ -33,7 +33,7 @@ struct RunFolder {
             throw TrainingError.invalidConfiguration("cannot read the vocabulary \(vocabularyPath): \(error)")
         }
         var configuration = given
-        configuration.model.text.bert.vocabularySize = vocabulary.count
+        configuration.model.text.vocabularySize = vocabulary.count
         try configuration.validate()
         checkpoints = try CheckpointDirectory(
             root: (path as NSString).appendingPathComponent("checkpoints"), keepLast: configuration.run.keepCheckpoints)

@@ -74,6 +74,12 @@ public final class Trainer {
         parallelism: DataParallelism? = nil
     ) throws {
         let isPrimary = (parallelism?.rank ?? 0) == 0
+        if given.model.text.causal != nil {
+            throw TrainingError.invalidConfiguration(
+                "this model's text tower is CLIP's causal Transformer (an OpenCLIP import), read by CLIP's BPE "
+                    + "tokenizer, and training reads captions with WordPiece only: fine-tuning it is not supported yet "
+                    + "(eval, index, search, serve and explain take the imported run as it is)")
+        }
         if let parallelism, given.data.batchSize % parallelism.worldSize != 0 {
             throw TrainingError.invalidConfiguration(
                 "the global batch of \(given.data.batchSize) does not split evenly between "

@@ -31,13 +31,16 @@ public final class TransformerEncoderLayer: Module {
     /// - Parameters:
     ///   - input: [batch, length, dimension]
     ///   - keyPaddingMask: [batch, length] bool, true at padding positions
+    ///   - causal: whether each position attends only to itself and the positions before it
     /// - Returns: [batch, length, dimension]
-    public func callAsFunction(_ input: Tensor, keyPaddingMask: Tensor? = nil) throws -> Tensor {
+    public func callAsFunction(_ input: Tensor, keyPaddingMask: Tensor? = nil, causal: Bool = false) throws -> Tensor {
         if normFirst {
-            let attended = try input + regularize(selfAttention(norm1(input), keyPaddingMask: keyPaddingMask))
+            let attended = try input
+                + regularize(selfAttention(norm1(input), keyPaddingMask: keyPaddingMask, causal: causal))
             return try attended + regularize(feedForward(norm2(attended)))
         }
-        let attended = try norm1(input + regularize(selfAttention(input, keyPaddingMask: keyPaddingMask)))
+        let attended = try norm1(
+            input + regularize(selfAttention(input, keyPaddingMask: keyPaddingMask, causal: causal)))
         return try norm2(attended + regularize(feedForward(attended)))
     }
 
@@ -74,9 +77,10 @@ public final class TransformerEncoder: Module {
     /// - Parameters:
     ///   - input: [batch, length, dimension]
     ///   - keyPaddingMask: [batch, length] bool, true at padding positions
-    public func callAsFunction(_ input: Tensor, keyPaddingMask: Tensor? = nil) throws -> Tensor {
+    ///   - causal: whether each position attends only to itself and the positions before it
+    public func callAsFunction(_ input: Tensor, keyPaddingMask: Tensor? = nil, causal: Bool = false) throws -> Tensor {
         var x = input
-        for layer in layers { x = try layer(x, keyPaddingMask: keyPaddingMask) }
+        for layer in layers { x = try layer(x, keyPaddingMask: keyPaddingMask, causal: causal) }
         if let finalNorm { x = try finalNorm(x) }
         return x
     }

@@ -6,18 +6,23 @@ extension BriVL {
     struct ImportCommand: ParsableCommand {
         static let configuration = CommandConfiguration(
             commandName: "import",
-            abstract: "Turn released weights (Chinese-CLIP) into a run folder every command reads.",
+            abstract: "Turn released weights (Chinese-CLIP, OpenCLIP) into a run folder every command reads.",
             discussion: """
-                Reads a Chinese-CLIP checkpoint (clip_cn_vit-b-16.pt, the other ViT sizes and clip_cn_rn50.pt: a \
-                torch.save file, read \
-                without Python and without running anything in it) and writes a run folder: \
-                checkpoints/step-00000000/ (model.json, model.safetensors), vocab.txt, preprocessing.json (the resize \
-                and statistics the model expects, which the commands follow) and model-card.json (source, sha256 \
-                of the file, parameters). The architecture is read from \
-                the weights' shapes. eval, index, search, serve and explain then take the folder as --checkpoint.
+                Reads a Chinese-CLIP checkpoint (clip_cn_vit-b-16.pt, the other ViT sizes and clip_cn_rn50.pt) or an \
+                OpenCLIP one of the CLIP class (open_clip_pytorch_model.bin or open_clip_model.safetensors: ViT-B-32, \
+                RN50 and the other ViT sizes; OpenAI's weights in that layout) — torch.save files are read without \
+                Python and without running anything in them — and writes a run folder: \
+                checkpoints/step-00000000/ (model.json, model.safetensors), the tokenizer's file, preprocessing.json \
+                (the resize and statistics the model expects, which the commands follow) and model-card.json \
+                (source, sha256 of the file, parameters). The architecture is read from the weights' shapes. eval, \
+                index, search, serve and explain then take the folder as --checkpoint.
 
-                Chinese-CLIP's vocabulary is not inside its checkpoints: pass the vocab.txt of the cn_clip package \
-                (scripts/fetch-test-data.sh puts it in .cache/test-data/vocab.txt).
+                Neither project puts its vocabulary in its checkpoints: pass Chinese-CLIP's vocab.txt (from the \
+                cn_clip package; scripts/fetch-test-data.sh puts it in .cache/test-data/vocab.txt) or OpenCLIP's \
+                bpe_simple_vocab_16e6.txt.gz (from the open_clip package; .cache/test-data/clip-tokenizer/).
+
+                OpenCLIP's files do not say which activation their blocks use: GELU unless --quick-gelu (OpenAI's \
+                weights, OpenCLIP's -quickgelu model names).
 
                 The output is written beside its destination and renamed into place: a failed import leaves nothing.
                 """)
@@ -28,17 +33,20 @@ extension BriVL {
         @Argument(help: "The checkpoint file (.pt / .pth torch.save, or .safetensors).")
         var file: String
 
-        @Option(help: "The tokenizer vocabulary the model was trained with (vocab.txt).")
+        @Option(help: "The tokenizer vocabulary the model was trained with (vocab.txt; OpenCLIP: bpe_simple_vocab_16e6.txt.gz).")
         var vocabulary: String
 
         @Option(help: "The run folder to create (must not exist).")
         var output: String
 
-        @Option(help: "The model's name in its configuration (default: the file's stem).")
+        @Option(help: "The model's name in its configuration (default: the file's stem, or its folder's name for open_clip_pytorch_model.bin).")
         var name: String?
 
-        @Option(help: "Tokens per text, [CLS] and [SEP] included (default: Chinese-CLIP's 52).")
+        @Option(help: "Tokens per text, start and end included (default: Chinese-CLIP's 52, OpenCLIP's positions, 77).")
         var contextLength: Int?
+
+        @Flag(help: "OpenCLIP only: the blocks use QuickGELU (OpenAI's weights, OpenCLIP's -quickgelu models).")
+        var quickGELU = false
 
         @Flag(help: "Print the model card as JSON on standard output.")
         var json = false
@@ -55,7 +63,7 @@ extension BriVL {
             let started = Date()
             let job = WeightImport(
                 source: ImportSource(rawValue: from)!, file: file, vocabulary: vocabulary, output: output, name: name,
-                contextLength: contextLength)
+                contextLength: contextLength, quickGELU: quickGELU)
             let card: ModelCard
             do {
                 card = try job.run { phase in FileHandle.standardError.write(Data("\(phase)\n".utf8)) }

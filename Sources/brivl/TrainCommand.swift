@@ -180,8 +180,14 @@ extension BriVL {
                 do { source = try RunCheckpoint(path: initFrom) } catch {
                     throw ValidationError("--init-from \(initFrom): \(error)")
                 }
+                let model = try source.configuration()
+                if model.text.causal != nil {
+                    throw ValidationError(
+                        "--init-from \(initFrom): its text tower is CLIP's causal Transformer (an OpenCLIP import); "
+                            + "training reads captions with WordPiece only, so it cannot be fine-tuned yet")
+                }
                 configuration = TrainingConfiguration(
-                    model: try source.configuration(),
+                    model: model,
                     data: .init(
                         trainShards: train,
                         vocabulary: vocabulary ?? (source.runDirectory as NSString).appendingPathComponent("vocab.txt")))

@@ -48,7 +48,7 @@ struct ModelBuildingTests {
     func evaluationModeIsRestored() throws {
         let model = try BriVLModel(TinyModels.configuration(vocabularySize: Self.vocabulary.count))
         model.train()
-        let bert = model.textTower.bert
+        let bert = try #require(model.textTower.bert)
         bert.eval()
         let before = ([model] + model.namedModules().map(\.module)).map(\.training)
         #expect(before.contains(true) && before.contains(false))

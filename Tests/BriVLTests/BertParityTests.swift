@@ -1,3 +1,4 @@
+import FileTestSupport
 import Foundation
 import Testing
 import Tokenization
@@ -9,15 +10,7 @@ import TorchNN
 /// The BERT checkpoint and NumPy reference outputs prepared by scripts/fetch-test-data.sh, in `$BRIVL_TEST_DATA` or
 /// `<package root>/.cache/test-data`.
 private enum BertTestData {
-    static let packageRoot = URL(fileURLWithPath: #filePath)
-        .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-
-    static var directory: URL {
-        if let path = ProcessInfo.processInfo.environment["BRIVL_TEST_DATA"], !path.isEmpty {
-            return URL(fileURLWithPath: path, isDirectory: true)
-        }
-        return packageRoot.appendingPathComponent(".cache/test-data", isDirectory: true)
-    }
+    static var directory: URL { TestDataLocation.directory }
 
     static var model: URL { directory.appendingPathComponent("minilm") }
     static var references: URL { directory.appendingPathComponent("bert_references.json") }

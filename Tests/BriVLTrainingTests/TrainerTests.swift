@@ -50,7 +50,7 @@ struct TrainerTests {
         #expect(try checkpoints.checkpoints().map(\.step) == [4, 6])
         let saved: BriVLConfiguration = try latest.document("model")
         let vocabulary = try String(contentsOfFile: (root as NSString).appendingPathComponent("vocab.txt"), encoding: .utf8)
-        #expect(saved.text.bert.vocabularySize == vocabulary.split(separator: "\n").count)
+        #expect(saved.text.vocabularySize == vocabulary.split(separator: "\n").count)
         #expect(throws: TrainingError.self) {
             try Trainer(configuration: trainer.configuration, outputDirectory: output, resume: false)
         }
@@ -176,5 +176,24 @@ struct TrainerTests {
         } catch let error as TrainingError {
             #expect("\(error)".contains("--init-from"), "\(error)")
         }
+    }
+
+    @Test("a causal (OpenCLIP) text tower is refused before anything is written: training reads WordPiece only")
+    func causalTextTowerRefused() throws {
+        let root = try TrainingFixtures.temporaryDirectory("causal")
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        var configuration = try TrainingFixtures.configuration(root: root, steps: 1)
+        let width = configuration.model.text.hiddenSize
+        configuration.model.text = TextTowerConfiguration(
+            encoder: .causal(CausalTextConfiguration(vocabularySize: 100, positions: 16, width: width, layerCount: 1, headCount: 1)),
+            head: .endToken(inputSize: width, outputSize: configuration.model.embeddingSize), maxLength: 16)
+        let output = (root as NSString).appendingPathComponent("run")
+        do {
+            _ = try Trainer(configuration: configuration, outputDirectory: output, resume: false)
+            Issue.record("a causal text tower was trained with WordPiece ids")
+        } catch let error as TrainingError {
+            #expect("\(error)".contains("causal"), "\(error)")
+        }
+        #expect(!FileManager.default.fileExists(atPath: output))
     }
 }

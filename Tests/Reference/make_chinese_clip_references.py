@@ -26,6 +26,9 @@ import zipfile
 
 import torch
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from reference_weights import move_off_initial_values  # noqa: E402
+
 
 def import_cn_clip(directory: str):
     source = os.path.join(directory, "chinese-clip", "cn_clip_source")
@@ -104,18 +107,7 @@ def main(directory: str, arch: str) -> None:
         size = 32
         model = CLIP(
             embed_dim=32, image_resolution=32, vision_layers=2, vision_width=128, vision_patch_size=8, **TINY_TEXT)
-    # Norms start at 1 and 0, biases at 0 and batch norms' statistics at 0 and 1 (CLIP also zeroes each bottleneck's
-    # last gain): move every one of them so that a mix-up of any two shows.
-    with torch.no_grad():
-        for name, parameter in model.named_parameters():
-            if parameter.dim() <= 1 or "ln" in name or "LayerNorm" in name:
-                parameter.add_(0.1 * torch.randn_like(parameter))
-        for name, buffer in model.named_buffers():
-            if name.endswith("running_mean"):
-                buffer.add_(0.1 * torch.randn_like(buffer))
-            elif name.endswith("running_var"):
-                buffer.mul_(1 + 0.2 * torch.rand_like(buffer))
-        model.logit_scale.fill_(4.2)
+    move_off_initial_values(model, logit_scale=4.2)
     model.eval()
 
     state = collections.OrderedDict(("module." + key, value) for key, value in model.state_dict().items())

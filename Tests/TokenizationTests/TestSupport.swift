@@ -1,3 +1,4 @@
+import FileTestSupport
 import Foundation
 import Testing
 import Tokenization
@@ -42,17 +43,7 @@ func temporaryDirectory() throws -> URL {
 
 /// Where the parity data lives: `$BRIVL_TEST_DATA`, or `<package root>/.cache/test-data` when that is unset.
 enum TestData {
-    static let packageRoot = URL(fileURLWithPath: #filePath)
-        .deletingLastPathComponent()  // TokenizationTests
-        .deletingLastPathComponent()  // Tests
-        .deletingLastPathComponent()
-
-    static var directory: URL {
-        if let path = ProcessInfo.processInfo.environment["BRIVL_TEST_DATA"], !path.isEmpty {
-            return URL(fileURLWithPath: path, isDirectory: true)
-        }
-        return packageRoot.appendingPathComponent(".cache/test-data", isDirectory: true)
-    }
+    static var directory: URL { TestDataLocation.directory }
 
     static var vocabularyFile: URL { directory.appendingPathComponent("vocab.txt") }
     static var referencesFile: URL { directory.appendingPathComponent("tokenizer_references.jsonl") }
@@ -62,8 +53,7 @@ enum TestData {
             && FileManager.default.fileExists(atPath: referencesFile.path)
     }
 
-    /// CI sets BRIVL_REQUIRE_TEST_DATA=1 after fetching the data, so that missing data fails instead of skipping.
-    static var isRequired: Bool { ProcessInfo.processInfo.environment["BRIVL_REQUIRE_TEST_DATA"] == "1" }
+    static var isRequired: Bool { TestDataLocation.isRequired }
 
     static var missingMessage: Comment {
         Comment(

@@ -1,3 +1,4 @@
+import FileTestSupport
 import Foundation
 import Testing
 
@@ -6,18 +7,7 @@ import Testing
 /// The files of Tests/Reference/make_torch_save_fixtures.py, written by PyTorch through scripts/fetch-test-data.sh
 /// into `$BRIVL_TEST_DATA/torch-save` or `<package root>/.cache/test-data/torch-save`.
 private enum Fixtures {
-    static let packageRoot = URL(fileURLWithPath: #filePath)
-        .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-
-    static var directory: URL {
-        let base: URL
-        if let path = ProcessInfo.processInfo.environment["BRIVL_TEST_DATA"], !path.isEmpty {
-            base = URL(fileURLWithPath: path, isDirectory: true)
-        } else {
-            base = packageRoot.appendingPathComponent(".cache/test-data", isDirectory: true)
-        }
-        return base.appendingPathComponent("torch-save", isDirectory: true)
-    }
+    static var directory: URL { TestDataLocation.directory.appendingPathComponent("torch-save", isDirectory: true) }
 
     static func path(_ name: String) -> String { directory.appendingPathComponent(name).path }
 

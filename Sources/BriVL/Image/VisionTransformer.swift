@@ -42,28 +42,7 @@ public final class VisionTransformer: Module, UnaryLayer {
             feedForwardDimension: configuration.feedForwardSize, activation: configuration.activation, normFirst: true,
             generator: generator)
         super.init()
-        if Initialization.fillsValues { try initializeBlocks(generator: generator) }
-    }
-
-    private func initializeBlocks(generator: Generator?) throws {
-        let width = Double(configuration.width)
-        let attentionStd = 1 / width.squareRoot()
-        let residualOutputStd = attentionStd / Double(2 * configuration.layerCount).squareRoot()
-        let feedForwardStd = 1 / (2 * width).squareRoot()
-        try withNoGrad {
-            for layer in transformer.layers {
-                let attention = layer.selfAttention
-                for projection in [attention.query, attention.key, attention.value] {
-                    try projection.weight.normalInPlace(std: attentionStd, generator: generator)
-                }
-                try attention.output.weight.normalInPlace(std: residualOutputStd, generator: generator)
-                for projection in [attention.query, attention.key, attention.value, attention.output] {
-                    try projection.bias?.zeroInPlace()
-                }
-                try layer.linear1.weight.normalInPlace(std: feedForwardStd, generator: generator)
-                try layer.linear2.weight.normalInPlace(std: residualOutputStd, generator: generator)
-            }
-        }
+        if Initialization.fillsValues { try transformer.initializeAsCLIP(generator: generator) }
     }
 
     /// Token width.

@@ -70,7 +70,7 @@ public final class PretrainingObjective {
             guard let masking else {
                 throw ModelError.invalidConfiguration("MLM needs the tokenizer's [MASK] and special token ids")
             }
-            let bert = model.configuration.text.bert
+            let bert = try model.configuration.text.requireBERT(for: "masked language modelling")
             guard masking.size == bert.vocabularySize else {
                 throw ModelError.invalidConfiguration(
                     "the tokenizer has \(masking.size) entries but the text encoder \(bert.vocabularySize)")
@@ -215,11 +215,11 @@ public final class PretrainingObjective {
         let local = try Tensor(selected.map { positions[$0] - lower }, shape: [selected.count]).to(device: device)
         let labels = try masked.labels.indexSelect(
             dimension: 0, index: Tensor(selected.map { Int64($0) }, shape: [selected.count]).to(device: device))
-        let text = model.textTower
-        let hidden = try text.bert(masked.tokenIDs.rows(rows), attentionMask: masked.attentionMask.rows(rows))
+        let bert = try model.textTower.requireBERT(for: "masked language modelling")
+        let hidden = try bert(masked.tokenIDs.rows(rows), attentionMask: masked.attentionMask.rows(rows))
             .lastHiddenState
         let states = try hidden.reshaped([-1, hidden.size(2)]).indexSelect(dimension: 0, index: local)
-        let logits = try head(states, wordEmbeddings: text.bert.embeddings.wordEmbeddings.weight)
+        let logits = try head(states, wordEmbeddings: bert.embeddings.wordEmbeddings.weight)
         let sum = try Functional.crossEntropy(logits: logits, targets: labels, reduction: .sum)
         return try sum / Double(masked.count)
     }

@@ -8,6 +8,9 @@ public enum TowerHeadConfiguration: Sendable, Equatable {
     /// CLIP's: the first vector alone (a ViT's class token, BERT's [CLS]) through a bias-free linear projection.
     /// Chinese-CLIP and OpenCLIP towers end this way (their `proj` and `text_projection`).
     case classToken(inputSize: Int, outputSize: Int)
+    /// The last real vector (CLIP's end-of-text token, the state that saw the whole causal text) through a
+    /// bias-free linear projection (OpenCLIP's `text_projection`).
+    case endToken(inputSize: Int, outputSize: Int)
     /// CLIP's ResNet head: the mean of a feature map's `cellCount` cells queries them by `headCount`-head attention
     /// (learned positions), then a projection to `outputSize` (Chinese-CLIP's and OpenCLIP's RN50 `attnpool`).
     case attentionPool(inputSize: Int, cellCount: Int, headCount: Int, outputSize: Int)
@@ -16,7 +19,7 @@ public enum TowerHeadConfiguration: Sendable, Equatable {
     public var inputSize: Int {
         switch self {
         case .set(let head): head.inputSize
-        case .classToken(let inputSize, _): inputSize
+        case .classToken(let inputSize, _), .endToken(let inputSize, _): inputSize
         case .attentionPool(let inputSize, _, _, _): inputSize
         }
     }
@@ -25,7 +28,7 @@ public enum TowerHeadConfiguration: Sendable, Equatable {
     public var outputSize: Int {
         switch self {
         case .set(let head): head.outputSize
-        case .classToken(_, let outputSize): outputSize
+        case .classToken(_, let outputSize), .endToken(_, let outputSize): outputSize
         case .attentionPool(_, _, _, let outputSize): outputSize
         }
     }
@@ -36,9 +39,9 @@ public enum TowerHeadConfiguration: Sendable, Equatable {
             guard !head.projectionSizes.isEmpty else {
                 throw ModelError.invalidConfiguration("the projection needs at least one layer size")
             }
-        case .classToken(let inputSize, let outputSize):
+        case .classToken(let inputSize, let outputSize), .endToken(let inputSize, let outputSize):
             guard inputSize > 0, outputSize > 0 else {
-                throw ModelError.invalidConfiguration("a class-token head needs positive widths, got \(inputSize) → \(outputSize)")
+                throw ModelError.invalidConfiguration("a token head needs positive widths, got \(inputSize) → \(outputSize)")
             }
         case .attentionPool(let inputSize, let cellCount, let headCount, let outputSize):
             guard inputSize > 0, cellCount > 0, outputSize > 0, headCount > 0, inputSize % headCount == 0 else {
@@ -63,6 +66,7 @@ extension TowerHeadConfiguration: Codable {
 
     enum Kind: String, Codable {
         case classToken = "class_token"
+        case endToken = "end_token"
         case attentionPool = "attention_pool"
     }
 
@@ -70,10 +74,13 @@ extension TowerHeadConfiguration: Codable {
         let container = try decoder.container(keyedBy: CodingKeys.self)
         if let kind = try container.decodeIfPresent(Kind.self, forKey: .kind) {
             switch kind {
-            case .classToken:
-                self = .classToken(
-                    inputSize: try container.decode(Int.self, forKey: .inputSize),
-                    outputSize: try container.decode(Int.self, forKey: .outputSize))
+            case .classToken, .endToken:
+                let (inputSize, outputSize) = (
+                    try container.decode(Int.self, forKey: .inputSize), try container.decode(Int.self, forKey: .outputSize)
+                )
+                self = kind == .classToken
+                    ? .classToken(inputSize: inputSize, outputSize: outputSize)
+                    : .endToken(inputSize: inputSize, outputSize: outputSize)
             case .attentionPool:
                 self = .attentionPool(
                     inputSize: try container.decode(Int.self, forKey: .inputSize),
@@ -90,9 +97,13 @@ extension TowerHeadConfiguration: Codable {
         switch self {
         case .set(let head):
             try head.encode(to: encoder)
-        case .classToken(let inputSize, let outputSize):
+        case .classToken(let inputSize, let outputSize), .endToken(let inputSize, let outputSize):
             var container = encoder.container(keyedBy: CodingKeys.self)
-            try container.encode(Kind.classToken, forKey: .kind)
+            if case .classToken = self {
+                try container.encode(Kind.classToken, forKey: .kind)
+            } else {
+                try container.encode(Kind.endToken, forKey: .kind)
+            }
             try container.encode(inputSize, forKey: .inputSize)
             try container.encode(outputSize, forKey: .outputSize)
         case .attentionPool(let inputSize, let cellCount, let headCount, let outputSize):
@@ -126,6 +137,8 @@ public func makeTowerHead(_ configuration: TowerHeadConfiguration, generator: Ge
     case .set(let head): return try EmbeddingHead(head, generator: generator)
     case .classToken(let inputSize, let outputSize):
         return try ClassTokenHead(inputSize: inputSize, outputSize: outputSize, generator: generator)
+    case .endToken(let inputSize, let outputSize):
+        return try ClassTokenHead(inputSize: inputSize, outputSize: outputSize, token: .lastReal, generator: generator)
     case .attentionPool(let inputSize, let cellCount, let headCount, let outputSize):
         return try AttentionPoolHead(
             inputSize: inputSize, cellCount: cellCount, headCount: headCount, outputSize: outputSize,
@@ -133,21 +146,49 @@ public func makeTowerHead(_ configuration: TowerHeadConfiguration, generator: Ge
     }
 }
 
-/// CLIP's head: the first vector of the set, projected without bias, L2-normalised. The first vector must already
-/// be final (a ViT's `ln_post` is its encoder's final norm here; BERT's [CLS] state is used as it is).
+/// CLIP's heads: one vector of the set, projected without bias, L2-normalised: the first (a ViT's class token,
+/// BERT's [CLS]) or the last real one (the end-of-text token of CLIP's causal text Transformer). The vector must
+/// already be final (a ViT's `ln_post` and CLIP's `ln_final` are their encoders' final norms here).
 public final class ClassTokenHead: Module, TowerHead {
+    /// Which vector of the set is projected.
+    public enum Token: Sendable {
+        case first
+        /// The last position the padding mask leaves (the last of all without a mask).
+        case lastReal
+    }
+
     /// weight [outputSize, inputSize]: the transpose of CLIP's `proj` / `text_projection` ([width, embed]).
     public let projection: Linear
+    public let token: Token
 
-    public init(inputSize: Int, outputSize: Int, generator: Generator? = nil) throws {
+    public init(inputSize: Int, outputSize: Int, token: Token = .first, generator: Generator? = nil) throws {
         projection = try Linear(inputSize, outputSize, bias: false, generator: generator)
+        self.token = token
     }
 
     public func callAsFunction(_ vectors: Tensor, paddingMask: Tensor?) throws -> Tensor {
         guard vectors.rank == 3, vectors.size(1) >= 1 else {
-            throw ModelError.invalidInput("a class-token head takes [batch, count ≥ 1, width] vectors, got \(vectors.shape)")
+            throw ModelError.invalidInput("a token head takes [batch, count ≥ 1, width] vectors, got \(vectors.shape)")
         }
-        let first = try vectors.narrowed(dimension: 1, start: 0, length: 1).squeezed(1)
-        return try Functional.normalize(projection(first), dimension: 1)
+        let selected: Tensor
+        switch token {
+        case .first:
+            selected = try vectors.narrowed(dimension: 1, start: 0, length: 1).squeezed(1)
+        case .lastReal:
+            let (batch, count, width) = (vectors.size(0), vectors.size(1), vectors.size(2))
+            let last: Tensor
+            if let paddingMask {
+                let lengths = try paddingMask.logicalNot().to(dtype: .int64).sum(dimension: 1)
+                guard try lengths.min().itemInt() >= 1 else {
+                    throw ModelError.invalidInput("an end-token head needs at least one real vector per row")
+                }
+                last = try lengths - 1
+            } else {
+                last = try Tensor.full([batch], Int64(count - 1), dtype: .int64, device: vectors.device)
+            }
+            let index = try last.reshaped([batch, 1, 1]).expanded(to: [batch, 1, width])
+            selected = try vectors.gather(dimension: 1, index: index).squeezed(1)
+        }
+        return try Functional.normalize(projection(selected), dimension: 1)
     }
 }

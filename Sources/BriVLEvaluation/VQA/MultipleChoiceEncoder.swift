@@ -23,11 +23,11 @@ public struct MultipleChoiceBatch {
 /// It records gradients when the caller does; evaluation wraps it in `withNoGrad`.
 public struct MultipleChoiceEncoder {
     public let model: BriVLModel
-    public let tokenizer: BertTokenizer
+    public let tokenizer: any TextTokenizer
     /// Decodes an image file into the tensor the image tower takes (no randomness: the same every epoch).
     public let preprocessing: ImagePipeline
 
-    public init(model: BriVLModel, tokenizer: BertTokenizer, preprocessing: ImagePipeline) {
+    public init(model: BriVLModel, tokenizer: any TextTokenizer, preprocessing: ImagePipeline) {
         self.model = model
         self.tokenizer = tokenizer
         self.preprocessing = preprocessing

@@ -65,12 +65,13 @@ public final class VQAFineTuner {
 
     /// Freezes BERT's embeddings and all but its last `count` layers (nil: all of BERT trains).
     static func setTrainableTextLayers(_ count: Int?, of tower: TextTower) throws {
-        let layers = tower.bert.encoder.layers.count
+        let bert = try tower.requireBERT(for: "VQA fine-tuning")
+        let layers = bert.encoder.layers.count
         if let count, count > layers {
             throw EvaluationError.invalidArgument(
                 "VQA fine-tuning: BERT has \(layers) layers, cannot train the last \(count)")
         }
-        try tower.bert.freeze(false)
+        try bert.freeze(false)
         if let count { try tower.freezeBERT(keepingLastLayers: count) }
     }
 

@@ -12,7 +12,7 @@ public struct TextInput {
     /// The ids and mask as Swift arrays (for reading tokens back).
     public let encoding: BatchEncoding<Int64>
 
-    public init(_ texts: [String], tokenizer: BertTokenizer, maxLength: Int, device: Device = .cpu) throws {
+    public init(_ texts: [String], tokenizer: any TextTokenizer, maxLength: Int, device: Device = .cpu) throws {
         guard !texts.isEmpty else { throw InferenceError.invalidArgument("no texts to encode") }
         encoding = tokenizer.encodeBatch(texts, maxLength: maxLength)
         tokenIDs = try Tensor(encoding.ids, shape: encoding.shape).to(device: device)
@@ -20,7 +20,7 @@ public struct TextInput {
     }
 
     /// The input for `model`: its text length.
-    public init(_ texts: [String], for model: BriVLModel, tokenizer: BertTokenizer, device: Device = .cpu) throws {
+    public init(_ texts: [String], for model: BriVLModel, tokenizer: any TextTokenizer, device: Device = .cpu) throws {
         try self.init(texts, tokenizer: tokenizer, maxLength: model.configuration.text.maxLength, device: device)
     }
 }

@@ -7,13 +7,13 @@ import TorchNN
 /// dropout, batch-norm running statistics), without building a graph. Every module's mode is put back afterwards.
 public struct TowerEmbedder {
     public let model: BriVLModel
-    public let tokenizer: BertTokenizer
+    public let tokenizer: any TextTokenizer
     /// Inputs per forward pass.
     public var batchSize: Int
     /// Where the inputs are moved before a pass: the model's device.
     public var device: Device
 
-    public init(model: BriVLModel, tokenizer: BertTokenizer, batchSize: Int = 128, device: Device = .cpu) {
+    public init(model: BriVLModel, tokenizer: any TextTokenizer, batchSize: Int = 128, device: Device = .cpu) {
         self.model = model
         self.tokenizer = tokenizer
         self.batchSize = Swift.max(1, batchSize)

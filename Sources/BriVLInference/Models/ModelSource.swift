@@ -15,7 +15,7 @@ public protocol ModelSource {
     var fingerprint: String { get }
     func configuration() throws -> BriVLConfiguration
     func weights() throws -> [String: Tensor]
-    func tokenizer() throws -> BertTokenizer
+    func tokenizer() throws -> any TextTokenizer
     /// How images are prepared for this model's image tower.
     func imagePreprocessing() throws -> ImagePreprocessing
 }
@@ -26,7 +26,8 @@ extension ModelSource {
 }
 
 /// A checkpoint of a training run: `model.json` and `model.safetensors` of a `step-…` folder, and the run's
-/// `vocab.txt` (and `preprocessing.json` when its weights were imported).
+/// `vocab.txt` (CLIP's BPE merges, `bpe_simple_vocab_16e6.txt.gz`, for a causal text tower; and
+/// `preprocessing.json` when its weights were imported).
 public struct RunCheckpoint: ModelSource {
     public let checkpoint: Checkpoint
     /// The run folder (the one holding `checkpoints/` and `vocab.txt`).
@@ -75,7 +76,12 @@ public struct RunCheckpoint: ModelSource {
 
     public func weights() throws -> [String: Tensor] { try checkpoint.tensors("model") }
 
-    public func tokenizer() throws -> BertTokenizer {
+    /// WordPiece over the run's `vocab.txt`, or CLIP's BPE over its merges file when the text tower is causal.
+    public func tokenizer() throws -> any TextTokenizer {
+        if try configuration().text.causal != nil {
+            return try CLIPTokenizer(
+                contentsOfFile: (runDirectory as NSString).appendingPathComponent(CLIPTokenizer.mergesFileName))
+        }
         let vocabularyPath = (runDirectory as NSString).appendingPathComponent("vocab.txt")
         return try BertTokenizer(vocabulary: try Vocabulary(contentsOfFile: vocabularyPath), configuration: .chineseCLIP)
     }

@@ -8,7 +8,7 @@ import Torch
 /// with its tokenizer and the evaluation preprocessing it was validated with.
 public final class TrainedModel {
     public let model: BriVLModel
-    public let tokenizer: BertTokenizer
+    public let tokenizer: any TextTokenizer
     public let source: any ModelSource
     /// The source's image preparation at the model's size (our runs: shorter side, centre crop, CLIP statistics).
     public let preprocessing: ImagePipeline
@@ -18,10 +18,10 @@ public final class TrainedModel {
         model = try BriVLModel.loading(configuration, weights: try source.weights())
         model.eval()
         tokenizer = try source.tokenizer()
-        guard tokenizer.vocabulary.count == configuration.text.bert.vocabularySize else {
+        guard tokenizer.vocabularySize == configuration.text.vocabularySize else {
             throw InferenceError.source(
-                "\(source.identity): the vocabulary has \(tokenizer.vocabulary.count) entries, the model expects "
-                    + "\(configuration.text.bert.vocabularySize)")
+                "\(source.identity): the vocabulary has \(tokenizer.vocabularySize) entries, the model expects "
+                    + "\(configuration.text.vocabularySize)")
         }
         preprocessing = try source.imagePreprocessing().pipeline(size: configuration.image.imageSize)
         self.source = source

@@ -12,6 +12,8 @@ import GzipFiles
 public final class CLIPTokenizer: @unchecked Sendable {
     /// OpenCLIP's context length.
     public static let contextLength = 77
+    /// The merges file's name, as OpenCLIP ships it (and as a run folder keeps it).
+    public static let mergesFileName = "bpe_simple_vocab_16e6.txt.gz"
     /// The merges OpenCLIP reads from the file: lines 2 … 48,895 (49,152 − 256 − 2 of them, less the header).
     public static let mergeCount = 49152 - 256 - 2
 
@@ -20,6 +22,9 @@ public final class CLIPTokenizer: @unchecked Sendable {
     public let endID: Int
 
     private let ids: [String: Int]
+    /// id → symbol, and each byte stand-in → its byte (for ``tokens(for:)``).
+    private let symbols: [Int: String]
+    private let byteOfSymbol: [Unicode.Scalar: UInt8]
     /// "first second" → rank (lower merges first). Symbols never hold a space: the space byte is spelled "Ġ".
     private let ranks: [String: Int]
     /// The stand-in of each byte value.
@@ -52,6 +57,10 @@ public final class CLIPTokenizer: @unchecked Sendable {
         var ids: [String: Int] = [:]
         for (id, symbol) in vocabulary.enumerated() { ids[symbol] = id }
         self.ids = ids
+        symbols = Dictionary(vocabulary.enumerated().map { ($0.offset, $0.element) }, uniquingKeysWith: { first, _ in first })
+        var byteOfSymbol: [Unicode.Scalar: UInt8] = [:]
+        for (byte, symbol) in spelling.enumerated() { byteOfSymbol[symbol.unicodeScalars.first!] = UInt8(byte) }
+        self.byteOfSymbol = byteOfSymbol
         self.ranks = ranks
         vocabularySize = vocabulary.count
         startID = vocabulary.count - 2
@@ -107,12 +116,12 @@ public final class CLIPTokenizer: @unchecked Sendable {
         return (row, true)
     }
 
-    /// A batch of rows, padded with 0 (attention mask 0) to `maxLength` or to the longest row.
+    /// A batch of rows, padded with 0 (attention mask 0) to `contextLength` or to the longest row.
     public func encodeBatch(
-        _ texts: [String], maxLength: Int = contextLength, padding: BatchPadding = .maxLength
+        _ texts: [String], contextLength: Int = contextLength, padding: BatchPadding = .maxLength
     ) -> BatchEncoding<Int64> {
-        let rows = texts.map { encodeRow($0, contextLength: maxLength) }
-        let width = padding == .maxLength ? maxLength : (rows.map(\.ids.count).max() ?? 0)
+        let rows = texts.map { encodeRow($0, contextLength: contextLength) }
+        let width = padding == .maxLength ? contextLength : (rows.map(\.ids.count).max() ?? 0)
         var ids: [Int64] = []
         var mask: [Int64] = []
         ids.reserveCapacity(rows.count * width)
@@ -124,6 +133,18 @@ public final class CLIPTokenizer: @unchecked Sendable {
         return BatchEncoding(
             ids: ids, attentionMask: mask, batchSize: rows.count, sequenceLength: width, lengths: rows.map(\.ids.count),
             truncatedCount: rows.filter(\.truncated).count)
+    }
+
+    /// Each id's text: its bytes (a piece of a multi-byte character shows as U+FFFD), "</w>" as a trailing space
+    /// dropped; the special tokens by name.
+    public func tokens(for ids: [Int]) -> [String] {
+        ids.map { id in
+            guard let symbol = symbols[id] else { return "<unknown \(id)>" }
+            if id >= startID { return symbol }
+            let word = symbol.hasSuffix("</w>") ? String(symbol.dropLast(4)) : symbol
+            let bytes = word.unicodeScalars.compactMap { byteOfSymbol[$0] }
+            return String(decoding: bytes, as: UTF8.self)
+        }
     }
 
     /// A piece's ids: its bytes spelled, then merged lowest rank first until no ranked pair is left.

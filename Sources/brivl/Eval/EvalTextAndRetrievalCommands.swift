@@ -59,7 +59,7 @@ extension BriVL.Eval {
         private func baselineModel(for trained: TrainedModel) throws -> (BriVLModel, String) {
             guard baseline == "initial" else {
                 let other = try TrainedModel(path: baseline)
-                guard other.tokenizer.vocabulary.count == trained.tokenizer.vocabulary.count else {
+                guard other.tokenizer.vocabularySize == trained.tokenizer.vocabularySize else {
                     throw ValidationError("the baseline's vocabulary differs from the model's; texts would be tokenised differently")
                 }
                 return (other.model, other.source.identity)
