@@ -7,7 +7,54 @@ extension BriVL {
     struct Bench: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Benchmarks printing one JSON line per figure.",
-            subcommands: [EngineBench.self, DataBench.self, TrainBench.self, DistBench.self, SearchBench.self])
+            subcommands: [
+                EngineBench.self, DataBench.self, TrainBench.self, DistBench.self, SearchBench.self, EmbedBench.self,
+            ])
+    }
+
+    struct EmbedBench: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "embed",
+            abstract: "Image and caption embedding per second of an imported model, ours beside its own project's PyTorch code (ratio = ours / peer speed).",
+            discussion: """
+                --checkpoint is the run folder `brivl import` wrote from --peer-checkpoint. The peer is \
+                benchmarks/peer_embed.py: cn_clip 1.6's or open_clip 2.24's model code from the wheels in --data \
+                (scripts/fetch-test-data.sh puts them in .cache/test-data/downloads), the same batch, the same \
+                threads, no autograd. Images are random tensors of the model's size through the image tower (no \
+                decoding on either side); captions are tokenised and embedded. Without --peer-checkpoint only our \
+                side runs.
+                """)
+
+        @OptionGroup var engine: EngineOptions
+
+        @Option(help: "The imported run folder.") var checkpoint: String
+        @Option(help: "The original checkpoint file, for the peer.") var peerCheckpoint: String?
+        @Option(help: "The peer's family: chinese-clip or open-clip.") var from: String = "chinese-clip"
+        @Option(help: "The peer's configuration name (ViT-B-16, RN50, ViT-B-32, …).") var arch: String = "ViT-B-16"
+        @Option(help: "The folder holding downloads/ with the projects' wheels.") var data: String = ".cache/test-data"
+        @Option(help: "A Python with PyTorch (and regex, for OpenCLIP).") var python: String = "/usr/bin/python3"
+        @Option(help: "The peer's driver.") var peerScript: String = "benchmarks/peer_embed.py"
+        @Option(help: "Images and captions per round.") var batch: Int = 16
+        @Option(help: "Timed rounds per side (in two blocks each, taking turns with the peer).") var rounds: Int = 6
+
+        func validate() throws {
+            guard ["chinese-clip", "open-clip"].contains(from) else {
+                throw ValidationError("--from must be chinese-clip or open-clip, got \(from)")
+            }
+            if batch < 1 || rounds < 1 { throw ValidationError("--batch and --rounds must be at least 1") }
+            if let peerCheckpoint, !FileManager.default.fileExists(atPath: peerCheckpoint) {
+                throw ValidationError("--peer-checkpoint \(peerCheckpoint) does not exist")
+            }
+        }
+
+        func run() throws {
+            engine.apply()
+            let benchmark = EmbedBenchmark(
+                configuration: .init(
+                    run: checkpoint, peerCheckpoint: peerCheckpoint, family: from, arch: arch, data: data,
+                    python: python, peerScript: peerScript, batch: batch, rounds: rounds))
+            try benchmark.run { record in FileHandle.standardOutput.write(Data((record.jsonLine + "\n").utf8)) }
+        }
     }
 
     struct EngineBench: ParsableCommand {
