@@ -83,6 +83,9 @@ struct CausalTextTransformerTests {
             ).validate()
         }
         #expect(throws: ModelError.self) {
+            try TextTowerConfiguration(encoder: .causal(small), head: .classToken(inputSize: 8, outputSize: 4), maxLength: 8).validate()
+        }
+        #expect(throws: ModelError.self) {
             try CausalTextConfiguration(vocabularySize: 20, positions: 8, width: 8, layerCount: 1, headCount: 3).validate()
         }
         let tower = try TextTower(

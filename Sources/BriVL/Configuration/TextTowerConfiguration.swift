@@ -93,6 +93,10 @@ public struct TextTowerConfiguration: Sendable, Equatable {
             throw ModelError.invalidConfiguration("an attention-pool head reads an image feature map, not text tokens")
         case .endToken where bert != nil:
             throw ModelError.invalidConfiguration("an end-token head reads a causal encoder; BERT's summary is [CLS]")
+        case .classToken where causal != nil:
+            throw ModelError.invalidConfiguration(
+                "a class-token head on a causal encoder would read the start token, which has seen nothing else: "
+                    + "use an end-token head")
         default: break
         }
         if let causal { try causal.validate() }
