@@ -66,6 +66,8 @@ struct CLIPTokenizerTests {
         let short = tokenizer.encodeRow("a photo of a cat")
         #expect(short.ids.first == tokenizer.startID && short.ids.last == tokenizer.endID && !short.truncated)
         #expect(short.ids.count == 7)
+        #expect(tokenizer.tokens(for: short.ids) == ["<start_of_text>", "a", "photo", "of", "a", "cat", "<end_of_text>"])
+        #expect(tokenizer.tokens(for: [tokenizer.vocabularySize]) == ["<unknown 49408>"])
         let long = tokenizer.encodeRow(String(repeating: "cat ", count: 100))
         #expect(long.ids.count == 77 && long.ids.last == tokenizer.endID && long.truncated)
         let batch = tokenizer.encodeBatch(["a photo of a cat", "dog"], padding: .longest)

@@ -22,8 +22,8 @@ public final class CLIPTokenizer: @unchecked Sendable {
     public let endID: Int
 
     private let ids: [String: Int]
-    /// id → symbol, and each byte stand-in → its byte (for ``tokens(for:)``).
-    private let symbols: [Int: String]
+    /// The symbol of each id, and each byte stand-in's byte (for ``tokens(for:)``).
+    private let symbols: [String]
     private let byteOfSymbol: [Unicode.Scalar: UInt8]
     /// "first second" → rank (lower merges first). Symbols never hold a space: the space byte is spelled "Ġ".
     private let ranks: [String: Int]
@@ -57,7 +57,7 @@ public final class CLIPTokenizer: @unchecked Sendable {
         var ids: [String: Int] = [:]
         for (id, symbol) in vocabulary.enumerated() { ids[symbol] = id }
         self.ids = ids
-        symbols = Dictionary(vocabulary.enumerated().map { ($0.offset, $0.element) }, uniquingKeysWith: { first, _ in first })
+        symbols = vocabulary
         var byteOfSymbol: [Unicode.Scalar: UInt8] = [:]
         for (byte, symbol) in spelling.enumerated() { byteOfSymbol[symbol.unicodeScalars.first!] = UInt8(byte) }
         self.byteOfSymbol = byteOfSymbol
@@ -139,7 +139,8 @@ public final class CLIPTokenizer: @unchecked Sendable {
     /// dropped; the special tokens by name.
     public func tokens(for ids: [Int]) -> [String] {
         ids.map { id in
-            guard let symbol = symbols[id] else { return "<unknown \(id)>" }
+            guard symbols.indices.contains(id) else { return "<unknown \(id)>" }
+            let symbol = symbols[id]
             if id >= startID { return symbol }
             let word = symbol.hasSuffix("</w>") ? String(symbol.dropLast(4)) : symbol
             let bytes = word.unicodeScalars.compactMap { byteOfSymbol[$0] }
