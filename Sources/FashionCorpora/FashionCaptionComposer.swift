@@ -10,6 +10,9 @@ public enum FashionCaptionSplit: String, CaseIterable, Sendable {
     case test
     /// Single-item images with their class label, from the test images, for zero-shot classification.
     case zeroShot = "zero-shot"
+    /// The test split's images, captioned in a phrasing family no other split uses
+    /// (``CaptionTemplate/rephrasedChinese`` and ``CaptionTemplate/rephrasedEnglish``).
+    case rephrased = "test-rephrased"
 
     /// The half of Fashion-MNIST the split's items come from.
     public var subset: FashionMNIST.Subset { self == .train ? .train : .test }
@@ -17,10 +20,11 @@ public enum FashionCaptionSplit: String, CaseIterable, Sendable {
     /// Whether held-out templates, colours and layouts may appear.
     public var usesReservedFactors: Bool { self != .train }
 
+    /// The random stream its scenes draw from: the rephrased split draws the test split's scenes.
     var streamCode: Int {
         switch self {
         case .train: return 0
-        case .test: return 1
+        case .test, .rephrased: return 1
         case .zeroShot: return 2
         }
     }
@@ -63,17 +67,21 @@ public struct FashionCaptionConfiguration: Sendable, Equatable {
     /// The canvas colour, where item masks are zero.
     public var background: Pixel
     public var reserved: FashionCaptionReservation
+    /// The captions of a training record (evaluation records always hold one full caption per language).
+    public var trainingCaptions: TrainingCaptionSet
     public var seed: UInt64
 
     public init(
         imageSize: Int = 64, itemCounts: ClosedRange<Int> = 1...3, itemScale: ClosedRange<Double> = 0.7...1.0,
-        background: Pixel = Pixel(240, 238, 232), reserved: FashionCaptionReservation = .standard, seed: UInt64 = 0
+        background: Pixel = Pixel(240, 238, 232), reserved: FashionCaptionReservation = .standard,
+        trainingCaptions: TrainingCaptionSet = .varied, seed: UInt64 = 0
     ) {
         self.imageSize = imageSize
         self.itemCounts = itemCounts
         self.itemScale = itemScale
         self.background = background
         self.reserved = reserved
+        self.trainingCaptions = trainingCaptions
         self.seed = seed
     }
 
@@ -130,6 +138,8 @@ public struct FashionScene: Sendable, Equatable {
     public var englishTemplate: String
     public var chinese: String
     public var english: String
+    /// Training records' further captions (``TrainingCaptionSet/varied``), alternating Chinese and English.
+    public var extraCaptions: [String] = []
     /// E.g. "template:zh-4", "colour:purple", "layout:top-left+bottom-right"; empty for the training split.
     public var reservedFactors: [String]
 
@@ -152,7 +162,7 @@ public struct FashionScene: Sendable, Equatable {
         ]
         if split == .zeroShot { metadata["label"] = String(items[0].label) }
         return PairRecord(
-            texts: [chinese, english], source: "fashion-mnist/\(split.subset.rawValue)", width: imageSize,
+            texts: [chinese, english] + extraCaptions, source: "fashion-mnist/\(split.subset.rawValue)", width: imageSize,
             height: imageSize, metadata: metadata)
     }
 }
@@ -220,19 +230,62 @@ public struct FashionCaptionComposer: Sendable {
 
         let chineseTemplates = split.usesReservedFactors ? CaptionTemplate.chinese : trainChineseTemplates
         let englishTemplates = split.usesReservedFactors ? CaptionTemplate.english : trainEnglishTemplates
-        let chineseTemplate = chineseTemplates[random.below(chineseTemplates.count)]
-        let englishTemplate = englishTemplates[random.below(englishTemplates.count)]
+        var chineseTemplate = chineseTemplates[random.below(chineseTemplates.count)]
+        var englishTemplate = englishTemplates[random.below(englishTemplates.count)]
         let words = items.map { CaptionedItem(kind: $0.kind, colour: $0.colour, position: $0.position) }
         var chineseOrder = words
         random.shuffle(&chineseOrder)
         var englishOrder = words
         random.shuffle(&englishOrder)
 
-        return FashionScene(
+        // Everything above is drawn alike for test and test-rephrased, and with either training caption set;
+        // what follows draws from streams of its own.
+        var extraCaptions: [String] = []
+        var captionRandom = LoaderRandom(
+            seed: configuration.seed, stream: .sample, Self.streamTag, split.streamCode, index, Self.captionStream)
+        if split == .rephrased {
+            chineseTemplate = CaptionTemplate.rephrasedChinese[captionRandom.below(CaptionTemplate.rephrasedChinese.count)]
+            englishTemplate = CaptionTemplate.rephrasedEnglish[captionRandom.below(CaptionTemplate.rephrasedEnglish.count)]
+        } else if split == .train, configuration.trainingCaptions == .varied {
+            extraCaptions = variedCaptions(
+                words, besides: (chineseTemplate.id, englishTemplate.id), random: &captionRandom)
+        }
+
+        var scene = FashionScene(
             split: split, index: index, items: items, chineseTemplate: chineseTemplate.id,
             englishTemplate: englishTemplate.id, chinese: chineseTemplate.caption(chineseOrder),
             english: englishTemplate.caption(englishOrder),
             reservedFactors: reservedFactors(of: items, chineseTemplate.id, englishTemplate.id))
+        scene.extraCaptions = extraCaptions
+        return scene
+    }
+
+    /// The last part of the stream the caption choices beyond the first pair draw from.
+    private static let captionStream = 0x4341_5054  // "CAPT"
+
+    /// A second full caption per language in another training template, then each ``PartialCaption`` in both
+    /// languages, each with its own item order.
+    private func variedCaptions(
+        _ words: [CaptionedItem], besides used: (chinese: String, english: String), random: inout LoaderRandom
+    ) -> [String] {
+        func shuffled() -> [CaptionedItem] {
+            var order = words
+            random.shuffle(&order)
+            return order
+        }
+        var captions: [String] = []
+        let otherChinese = trainChineseTemplates.filter { $0.id != used.chinese }
+        let otherEnglish = trainEnglishTemplates.filter { $0.id != used.english }
+        if !otherChinese.isEmpty { captions.append(otherChinese[random.below(otherChinese.count)].caption(shuffled())) }
+        if !otherEnglish.isEmpty { captions.append(otherEnglish[random.below(otherEnglish.count)].caption(shuffled())) }
+        for kind in PartialCaption.allCases {
+            captions.append(kind.chinese(shuffled()))
+            captions.append(kind.english(shuffled()))
+        }
+        // Two phrasings can coincide (one item, templates that differ only in the order of items); a record keeps
+        // each caption once.
+        var seen: Set<String> = []
+        return captions.filter { seen.insert($0).inserted }
     }
 
     /// `count` distinct places; for training, never two that form a held-out pair.
@@ -259,8 +312,11 @@ public struct FashionCaptionComposer: Sendable {
     private func reservedFactors(of items: [FashionItem], _ chineseTemplate: String, _ englishTemplate: String) -> [String] {
         let reserved = configuration.reserved
         var factors: [String] = []
+        let rephrased = Set((CaptionTemplate.rephrasedChinese + CaptionTemplate.rephrasedEnglish).map(\.id))
         for template in [chineseTemplate, englishTemplate]
-        where reserved.chineseTemplates.contains(template) || reserved.englishTemplates.contains(template) {
+        where reserved.chineseTemplates.contains(template) || reserved.englishTemplates.contains(template)
+            || rephrased.contains(template)
+        {
             factors.append("template:\(template)")
         }
         for colour in TintColour.palette.map(\.english)

@@ -31,7 +31,7 @@ public struct FashionCaptionCorpus {
         public func samples(_ split: FashionCaptionSplit) -> Int {
             switch split {
             case .train: return trainSamples
-            case .test: return testSamples
+            case .test, .rephrased: return testSamples
             case .zeroShot: return zeroShotSamples
             }
         }
@@ -41,6 +41,16 @@ public struct FashionCaptionCorpus {
     public static let shardPrefix = "pairs"
     public static let manifestFile = "corpus.json"
     public static let classesFile = "classes.json"
+    /// Zero-shot prompt templates that neither classes.json, the built-in templates nor any caption uses.
+    public static let heldOutPromptsFile = "prompts-held-out.txt"
+    /// The class name alone.
+    public static let barePromptsFile = "prompts-bare.txt"
+
+    /// The contents of ``heldOutPromptsFile``.
+    public static let heldOutPrompts = [
+        "拍的是{}", "这里展示的商品：{}", "{}，白色背景", "商品图：{}",
+        "{}, product shot", "here we have {}", "{}, isolated on a light backdrop", "catalogue image: {}",
+    ]
 
     public let configuration: Configuration
 
@@ -95,6 +105,10 @@ public struct FashionCaptionCorpus {
                 samplesUsingReserved: samplesUsingReserved, reservedUse: reservedUse)
         }
         try write(ZeroShotClassList.standard, to: Self.classesFile)
+        try writeText(
+            "# Zero-shot prompts no training caption and no other prompt set uses (one per line, {} is the class)\n"
+                + Self.heldOutPrompts.joined(separator: "\n") + "\n", to: Self.heldOutPromptsFile)
+        try writeText("# The bare class name\n{}\n", to: Self.barePromptsFile)
         try write(manifest, to: Self.manifestFile)
         return manifest
     }
@@ -127,6 +141,15 @@ public struct FashionCaptionCorpus {
         guard !FileManager.default.fileExists(atPath: manifest), used.isEmpty else {
             throw DataError.invalidConfiguration(
                 "\(output) already holds a corpus (\(used.first ?? manifest)); remove it or choose another output folder")
+        }
+    }
+
+    private func writeText(_ text: String, to name: String) throws {
+        let path = (configuration.outputDirectory as NSString).appendingPathComponent(name)
+        do {
+            try Data(text.utf8).write(to: URL(fileURLWithPath: path), options: .atomic)
+        } catch {
+            throw DataError.io(file: path, message: "cannot write: \(error)")
         }
     }
 
@@ -204,6 +227,8 @@ public struct FashionCaptionManifest: Codable, Sendable, Equatable {
     public var englishTemplates: [String]
     public var colours: [Colour]
     public var reserved: Reserved
+    /// ``TrainingCaptionSet``'s raw value; absent in corpora written before it existed (which are `full`).
+    public var trainingCaptions: String?
     /// By split name ("train", "test", "zero-shot").
     public var splits: [String: Split]
 
@@ -222,6 +247,7 @@ public struct FashionCaptionManifest: Codable, Sendable, Equatable {
         reserved = Reserved(
             chineseTemplates: composer.reserved.chineseTemplates, englishTemplates: composer.reserved.englishTemplates,
             colours: composer.reserved.colours, layouts: composer.reserved.positionPairs.map(\.id))
+        trainingCaptions = composer.trainingCaptions.rawValue
         splits = [:]
     }
 

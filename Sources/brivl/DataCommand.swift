@@ -85,9 +85,10 @@ extension BriVL {
                 colours, captioned from templates in Chinese and English (左上角有一件红色的连衣裙… / a red dress in \
                 the top left…). Some templates, colours and pairs of places are held out of train/ and appear only in \
                 test/, whose records name the held-out factors they use, so that evaluation measures generalisation \
-                rather than memorised strings. zero-shot/ holds single items with their class label; classes.json has \
-                the class names and prompt templates, corpus.json the counts and the held-out factors. The same seed \
-                gives the same corpus. Needs the dataset-fashion-mnist package (or the idx files in --source).
+                rather than memorised strings. test-rephrased/ holds the test images again, captioned in a phrasing \
+                family no other split uses. zero-shot/ holds single items with their class label; classes.json has \
+                the class names and prompt templates, prompts-held-out.txt and prompts-bare.txt prompt sets that no \
+                caption uses, corpus.json the counts and the held-out factors. The same seed gives the same corpus. Needs the dataset-fashion-mnist package (or the idx files in --source).
                 """)
 
         /// The library's settings, where every default below comes from.
@@ -102,7 +103,7 @@ extension BriVL {
         @Option(help: "Training pairs (items from Fashion-MNIST's training images).")
         var train: Int = defaults.trainSamples
 
-        @Option(help: "Retrieval test pairs (items from the test images).")
+        @Option(help: "Retrieval test pairs (items from the test images); test-rephrased/ gets as many.")
         var test: Int = defaults.testSamples
 
         @Option(help: "Single-item images for zero-shot classification (items from the test images).")
@@ -113,6 +114,13 @@ extension BriVL {
 
         @Option(help: "Seed; the same seed gives the same corpus.")
         var seed: UInt64 = defaults.composer.seed
+
+        @Option(
+            help: """
+                Captions per training image: `varied` (two full captions per language plus partial ones naming \
+                only the things, things and colours, or things and places) or `full` (one full caption per language).
+                """)
+        var trainingCaptions: TrainingCaptionSet = defaults.composer.trainingCaptions
 
         @Option(help: "Samples per shard.")
         var samplesPerShard: Int = defaults.samplesPerShard
@@ -130,7 +138,7 @@ extension BriVL {
             let corpus = FashionCaptionCorpus(
                 .init(
                     sourceDirectory: source, outputDirectory: output, trainSamples: train, testSamples: test,
-                    zeroShotSamples: zeroShot, composer: .init(imageSize: imageSize, seed: seed),
+                    zeroShotSamples: zeroShot, composer: .init(imageSize: imageSize, trainingCaptions: trainingCaptions, seed: seed),
                     samplesPerShard: samplesPerShard))
             let start = Date()
             let progress = ProgressBar("composing")
@@ -174,3 +182,4 @@ enum ImageHeader {
         return (info.uprightSize.width, info.uprightSize.height)
     }
 }
+extension TrainingCaptionSet: ExpressibleByArgument {}

@@ -13,6 +13,8 @@ public struct CaptionedImageSet {
     /// For each caption, the index of its image.
     public var owners: [Int]
     public var keys: [String]
+    /// Each image's caption-record metadata (empty where the record has none).
+    public var metadata: [[String: String]] = []
     public var skipped: [String]
 
     /// - Parameters:
@@ -31,6 +33,7 @@ public struct CaptionedImageSet {
         var captions: [String] = []
         var owners: [Int] = []
         var keys: [String] = []
+        var metadata: [[String: String]] = []
         var skipped: [String] = []
         reading: for shard in shards {
             let reader = try ShardReader(path: shard)
@@ -39,7 +42,8 @@ public struct CaptionedImageSet {
                 let source = "\((shard as NSString).lastPathComponent):\(sample.key)"
                 do {
                     guard let image = sample.image else { throw DataError.invalidSample(key: sample.key, reason: "no image") }
-                    var texts = try PairRecord.decode(from: sample).captions
+                    let record = try PairRecord.decode(from: sample)
+                    var texts = record.captions
                     if let captionsPerImage { texts = Array(texts.prefix(captionsPerImage)) }
                     guard !texts.isEmpty else { throw DataError.invalidSample(key: sample.key, reason: "no caption") }
                     let tensor = try pipeline.tensor(decoding: image.data, using: &random)
@@ -47,6 +51,7 @@ public struct CaptionedImageSet {
                     captions += texts
                     tensors.append(tensor)
                     keys.append(source)
+                    metadata.append(record.metadata ?? [:])
                     progress(tensors.count)
                 } catch {
                     skipped.append("\(source): \(error)")
@@ -57,7 +62,8 @@ public struct CaptionedImageSet {
             throw EvaluationError.invalidFile(file: directory, line: nil, message: "no usable image–caption pairs")
         }
         return CaptionedImageSet(
-            images: try Tensor.stack(tensors), captions: captions, owners: owners, keys: keys, skipped: skipped)
+            images: try Tensor.stack(tensors), captions: captions, owners: owners, keys: keys, metadata: metadata,
+            skipped: skipped)
     }
 }
 

@@ -13,7 +13,7 @@ extension BriVL {
                 <name>.md into --output; `brivl eval report` merges several into one page.
                 """,
             subcommands: [
-                ZeroShot.self, SeenUnseen.self, TextClassification.self, Retrieval.self, VQA.self,
+                ZeroShot.self, SeenUnseen.self, TextClassification.self, Retrieval.self, VQA.self, Factors.self,
                 LinearProbeCommand.self, EvalReport.self,
             ])
     }
