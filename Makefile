@@ -61,7 +61,7 @@ demo: build test-data
 	  --train $(DEMO_DATA)/train --validation $(DEMO_DATA)/test --zero-shot $(DEMO_DATA)/zero-shot \
 	  --vocabulary .cache/test-data/vocab.txt --steps $(DEMO_STEPS) --warmup-steps 30 --lr 1e-3 \
 	  --validate-every 200 --validation-pairs 2000 --checkpoint-every 200 --time-limit $(DEMO_MINUTES)
-	EVAL_ONLY=1 BRIVL=$(BRIVL) scripts/quality.sh $(DEMO_DATA) $(DEMO_RUN) | sed '$$d'
+	EVAL_ONLY=1 BRIVL=$(BRIVL) scripts/quality.sh $(DEMO_DATA) $(DEMO_RUN)
 	$(BRIVL) eval report $(DEMO_RUN)/eval --title "Demo model" --output $(DEMO_RUN)/eval/report.md
 	@# Search: 300 held-out pictures as a photo folder, indexed, then queried by text and by image.
 	mkdir -p $(DEMO_PHOTOS)
