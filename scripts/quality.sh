@@ -11,6 +11,7 @@
 #   retrieval mean recall on 1,000 test images with their own captions, and with test-rephrased/'s captions (a
 #     phrasing family training never used);
 #   linear probe (all shots) on frozen image embeddings of the zero-shot images, half of each class held out;
+#   text search precision@5: each class name alone (Chinese and English) ranks the 1,000 test images;
 #   the factor probe (class vs colour vs place).
 # Reports land in RUN/eval. Set BRIVL to use another binary, EVAL_ONLY=1 to score an existing run.
 set -euo pipefail
@@ -47,6 +48,8 @@ quiet "$brivl" eval retrieval --checkpoint "$run" --shards "$corpus/test-rephras
   --name retrieval-rephrased
 quiet "$brivl" eval linear-probe --checkpoint "$run" --images "$corpus/zero-shot" --shots all --trials 1 \
   --output "$eval_dir" --name linear-probe
+quiet "$brivl" eval text-search --checkpoint "$run" --shards "$corpus/test" --limit 1000 --k 5 --output "$eval_dir" \
+  --name text-search
 quiet "$brivl" eval factors --checkpoint "$run" --images "$corpus/zero-shot" --output "$eval_dir" --name factors
 
 python3 - "$run" <<'PY'
@@ -62,7 +65,8 @@ row = {
     "zero_shot_bare": metric("zero-shot-bare", "top1"),
     "retrieval": metric("retrieval", "mean_recall"),
     "retrieval_rephrased": metric("retrieval-rephrased", "mean_recall"),
-    "linear_probe": max(v for k, v in json.load(open(os.path.join(run, "eval", "linear-probe.json")))["metrics"].items() if "acc" in k),
+    "linear_probe": metric("linear-probe", "accuracy_full"),
+    "text_search_p5": metric("text-search", "precision_at_k"),
     "class": metric("factors", "class_accuracy"),
     "colour": metric("factors", "colour_accuracy"),
     "place": metric("factors", "place_accuracy"),
@@ -73,6 +77,7 @@ if os.path.exists(seconds):
 targets = [("zero-shot top-1, our prompts", "zero_shot", 0.60), ("zero-shot top-1, held-out prompts", "zero_shot_held_out", 0.55),
            ("zero-shot top-1, bare class names", "zero_shot_bare", 0.50), ("retrieval mean recall, own captions", "retrieval", 0.75),
            ("retrieval mean recall, rephrased captions", "retrieval_rephrased", 0.70), ("linear probe", "linear_probe", 0.85),
+           ("text search precision@5 (x100)", "text_search_p5", 0.80),
            ("factor probe: class", "class", None), ("factor probe: colour", "colour", None), ("factor probe: place", "place", None)]
 print(f"{'measure':45} {'value':>7} {'target':>7}")
 for label, key, target in targets:

@@ -80,6 +80,10 @@ public final class Trainer {
                     + "tokenizer, and training reads captions with WordPiece only: fine-tuning it is not supported yet "
                     + "(eval, index, search, serve and explain take the imported run as it is)")
         }
+        if given.data.hardNegatives, let parallelism, parallelism.worldSize > 1 {
+            throw TrainingError.invalidConfiguration(
+                "hard negatives are not supported in data-parallel training yet; train in one process")
+        }
         if let parallelism, given.data.batchSize % parallelism.worldSize != 0 {
             throw TrainingError.invalidConfiguration(
                 "the global batch of \(given.data.batchSize) does not split evenly between "
@@ -164,12 +168,15 @@ public final class Trainer {
         var lastValidation: ValidationRecord?
         // Decided the same way on every rank, so the ranks meet at the same collectives.
         var lastValidatedStep: Int?
+        var (samplesTrained, hardNegativesTrained) = (0, 0)
         model.train()
         while step < total, stepLimit.map({ step - firstStep < $0 }) ?? true, try !stopRequested(shouldStop) {
             guard let batch = try loader.next() else {
                 throw TrainingError.data("the training loader ran dry at step \(step)")
             }
             let record = try trainStep(try rankSlice(of: batch))
+            samplesTrained += batch.count
+            hardNegativesTrained += batch.hardNegatives?.count ?? 0
             cursor = batch.cursor
             step += 1
             windowPairs += batchSize
@@ -198,6 +205,15 @@ public final class Trainer {
                 try saveCheckpoint()
             }
         }
+        if configuration.data.hardNegatives, isPrimary {
+            let unusable = loader.statistics.hardNegativesUnusable
+            var message = "hard negatives: \(hardNegativesTrained) used with \(samplesTrained) samples this run"
+            if unusable > 0 { message += ", \(unusable) could not be tokenised" }
+            if hardNegativesTrained == 0 {
+                message += " — the training records have no hard_negatives, so the loss was the plain in-batch one"
+            }
+            onMessage?(message)
+        }
         if try step == total || stopRequested(shouldStop) {
             if lastValidatedStep != step { lastValidation = try validateOnFirstRank() }
             if savedStep != step { try saveCheckpoint() }
@@ -215,8 +231,12 @@ public final class Trainer {
         try optimizer.zeroGrad()
         var stepRandom = LoaderRandom(seed: configuration.run.seed, stream: .trainingStep, step)
         let seed = stepRandom.next()
+        let hardNegatives = batch.hardNegatives.map {
+            HardNegativeCaptions(tokenIDs: $0.tokenIDs, attentionMask: $0.attentionMask)
+        }
         let output = try objective.accumulateGradients(
-            images: batch.images, tokenIDs: batch.tokenIDs, attentionMask: batch.attentionMask, step: step, seed: seed)
+            images: batch.images, tokenIDs: batch.tokenIDs, attentionMask: batch.attentionMask,
+            hardNegatives: hardNegatives, step: step, seed: seed)
         guard output.loss.isFinite else {
             throw TrainingError.data("the loss became \(output.loss) at step \(step + 1); lower the learning rate")
         }
@@ -288,6 +308,7 @@ public final class Trainer {
         loaderConfiguration.imageSize = configuration.model.image.imageSize
         loaderConfiguration.maxTextLength = configuration.model.text.maxLength
         loaderConfiguration.caption = .random
+        loaderConfiguration.hardNegatives = data.hardNegatives
         loaderConfiguration.dropLast = true
         return loaderConfiguration
     }

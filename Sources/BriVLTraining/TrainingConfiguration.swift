@@ -37,6 +37,9 @@ public struct TrainingConfiguration: Codable, Sendable, Equatable {
         public var shuffleBufferSize: Int
         /// Area fraction kept by the random resized crop.
         public var cropScale: [Double]
+        /// Score each image against one hard negative of its caption as well (the records' `hard_negatives`;
+        /// in-batch loss, one process, no gradient cache).
+        public var hardNegatives: Bool
 
         enum CodingKeys: String, CodingKey {
             case trainShards = "train_shards"
@@ -47,11 +50,13 @@ public struct TrainingConfiguration: Codable, Sendable, Equatable {
             case workerThreads = "worker_threads"
             case shuffleBufferSize = "shuffle_buffer_size"
             case cropScale = "crop_scale"
+            case hardNegatives = "hard_negatives"
         }
 
         public init(
             trainShards: String, validationShards: String? = nil, zeroShotShards: String? = nil, vocabulary: String,
-            batchSize: Int = 64, workerThreads: Int = 1, shuffleBufferSize: Int = 1000, cropScale: [Double] = [0.9, 1]
+            batchSize: Int = 64, workerThreads: Int = 1, shuffleBufferSize: Int = 1000, cropScale: [Double] = [0.9, 1],
+            hardNegatives: Bool = false
         ) {
             self.trainShards = trainShards
             self.validationShards = validationShards
@@ -61,6 +66,21 @@ public struct TrainingConfiguration: Codable, Sendable, Equatable {
             self.workerThreads = workerThreads
             self.shuffleBufferSize = shuffleBufferSize
             self.cropScale = cropScale
+            self.hardNegatives = hardNegatives
+        }
+
+        /// Runs written before a setting existed read with its default.
+        public init(from decoder: any Decoder) throws {
+            let container = try decoder.container(keyedBy: CodingKeys.self)
+            trainShards = try container.decode(String.self, forKey: .trainShards)
+            validationShards = try container.decodeIfPresent(String.self, forKey: .validationShards)
+            zeroShotShards = try container.decodeIfPresent(String.self, forKey: .zeroShotShards)
+            vocabulary = try container.decode(String.self, forKey: .vocabulary)
+            batchSize = try container.decode(Int.self, forKey: .batchSize)
+            workerThreads = try container.decode(Int.self, forKey: .workerThreads)
+            shuffleBufferSize = try container.decode(Int.self, forKey: .shuffleBufferSize)
+            cropScale = try container.decode([Double].self, forKey: .cropScale)
+            hardNegatives = try container.decodeIfPresent(Bool.self, forKey: .hardNegatives) ?? false
         }
     }
 
@@ -174,6 +194,16 @@ public struct TrainingConfiguration: Codable, Sendable, Equatable {
         else { throw TrainingError.invalidConfiguration("AdamW needs lr > 0, betas in [0, 1), eps ≥ 0, decay ≥ 0") }
         if let clip = optimization.gradientClip, clip <= 0 {
             throw TrainingError.invalidConfiguration("gradient_clip must be positive")
+        }
+        if data.hardNegatives {
+            guard case .inBatch = objective.contrast else {
+                throw TrainingError.invalidConfiguration(
+                    "hard negatives work with the in-batch loss (--recipe clip), not with MoCo's queues")
+            }
+            if let chunk = objective.gradientCacheChunk, chunk < data.batchSize {
+                throw TrainingError.invalidConfiguration(
+                    "hard negatives need the whole batch in one pass: drop the gradient cache chunk (\(chunk))")
+            }
         }
     }
 

@@ -69,12 +69,15 @@ public struct FashionCaptionConfiguration: Sendable, Equatable {
     public var reserved: FashionCaptionReservation
     /// The captions of a training record (evaluation records always hold one full caption per language).
     public var trainingCaptions: TrainingCaptionSet
+    /// Whether training records carry hard negatives: per caption, the same caption with one item's class, colour
+    /// or place changed (``FashionFoiler``). They change no image and no caption.
+    public var hardNegatives: Bool
     public var seed: UInt64
 
     public init(
         imageSize: Int = 64, itemCounts: ClosedRange<Int> = 1...3, itemScale: ClosedRange<Double> = 0.7...1.0,
         background: Pixel = Pixel(240, 238, 232), reserved: FashionCaptionReservation = .standard,
-        trainingCaptions: TrainingCaptionSet = .varied, seed: UInt64 = 0
+        trainingCaptions: TrainingCaptionSet = .varied, hardNegatives: Bool = true, seed: UInt64 = 0
     ) {
         self.imageSize = imageSize
         self.itemCounts = itemCounts
@@ -82,6 +85,7 @@ public struct FashionCaptionConfiguration: Sendable, Equatable {
         self.background = background
         self.reserved = reserved
         self.trainingCaptions = trainingCaptions
+        self.hardNegatives = hardNegatives
         self.seed = seed
     }
 
@@ -140,6 +144,8 @@ public struct FashionScene: Sendable, Equatable {
     public var english: String
     /// Training records' further captions (``TrainingCaptionSet/varied``), alternating Chinese and English.
     public var extraCaptions: [String] = []
+    /// Training records' hard negatives, by caption (``PairRecord/hardNegatives``).
+    public var hardNegatives: [String: [String]] = [:]
     /// E.g. "template:zh-4", "colour:purple", "layout:top-left+bottom-right"; empty for the training split.
     public var reservedFactors: [String]
 
@@ -163,7 +169,7 @@ public struct FashionScene: Sendable, Equatable {
         if split == .zeroShot { metadata["label"] = String(items[0].label) }
         return PairRecord(
             texts: [chinese, english] + extraCaptions, source: "fashion-mnist/\(split.subset.rawValue)", width: imageSize,
-            height: imageSize, metadata: metadata)
+            height: imageSize, metadata: metadata, hardNegatives: hardNegatives.isEmpty ? nil : hardNegatives)
     }
 }
 
@@ -240,7 +246,7 @@ public struct FashionCaptionComposer: Sendable {
 
         // Everything above is drawn alike for test and test-rephrased, and with either training caption set;
         // what follows draws from streams of its own.
-        var extraCaptions: [String] = []
+        var extraCaptions: [RenderedCaption] = []
         var captionRandom = LoaderRandom(
             seed: configuration.seed, stream: .sample, Self.streamTag, split.streamCode, index, Self.captionStream)
         if split == .rephrased {
@@ -250,42 +256,60 @@ public struct FashionCaptionComposer: Sendable {
             extraCaptions = variedCaptions(
                 words, besides: (chineseTemplate.id, englishTemplate.id), random: &captionRandom)
         }
+        let firstPair = [RenderedCaption(chineseTemplate, chineseOrder), RenderedCaption(englishTemplate, englishOrder)]
 
         var scene = FashionScene(
             split: split, index: index, items: items, chineseTemplate: chineseTemplate.id,
-            englishTemplate: englishTemplate.id, chinese: chineseTemplate.caption(chineseOrder),
-            english: englishTemplate.caption(englishOrder),
+            englishTemplate: englishTemplate.id, chinese: firstPair[0].text, english: firstPair[1].text,
             reservedFactors: reservedFactors(of: items, chineseTemplate.id, englishTemplate.id))
-        scene.extraCaptions = extraCaptions
+        scene.extraCaptions = extraCaptions.map(\.text)
+        if split == .train, configuration.hardNegatives {
+            var foilRandom = LoaderRandom(
+                seed: configuration.seed, stream: .sample, Self.streamTag, split.streamCode, index, Self.foilStream)
+            let captions = firstPair + extraCaptions
+            let truths = Set(captions.map(\.text))
+            for caption in captions where scene.hardNegatives[caption.text] == nil {
+                let foils = foiler.foils(of: caption, excluding: truths, random: &foilRandom)
+                if !foils.isEmpty { scene.hardNegatives[caption.text] = foils }
+            }
+        }
         return scene
     }
 
     /// The last part of the stream the caption choices beyond the first pair draw from.
     private static let captionStream = 0x4341_5054  // "CAPT"
+    /// The last part of the stream hard negatives draw from.
+    private static let foilStream = 0x464F_494C  // "FOIL"
+
+    private var foiler: FashionFoiler { FashionFoiler(colours: trainColours, reservedPairs: reservedPairs) }
 
     /// A second full caption per language in another training template, then each ``PartialCaption`` in both
     /// languages, each with its own item order.
     private func variedCaptions(
         _ words: [CaptionedItem], besides used: (chinese: String, english: String), random: inout LoaderRandom
-    ) -> [String] {
+    ) -> [RenderedCaption] {
         func shuffled() -> [CaptionedItem] {
             var order = words
             random.shuffle(&order)
             return order
         }
-        var captions: [String] = []
+        var captions: [RenderedCaption] = []
         let otherChinese = trainChineseTemplates.filter { $0.id != used.chinese }
         let otherEnglish = trainEnglishTemplates.filter { $0.id != used.english }
-        if !otherChinese.isEmpty { captions.append(otherChinese[random.below(otherChinese.count)].caption(shuffled())) }
-        if !otherEnglish.isEmpty { captions.append(otherEnglish[random.below(otherEnglish.count)].caption(shuffled())) }
+        if !otherChinese.isEmpty {
+            captions.append(RenderedCaption(otherChinese[random.below(otherChinese.count)], shuffled()))
+        }
+        if !otherEnglish.isEmpty {
+            captions.append(RenderedCaption(otherEnglish[random.below(otherEnglish.count)], shuffled()))
+        }
         for kind in PartialCaption.allCases {
-            captions.append(kind.chinese(shuffled()))
-            captions.append(kind.english(shuffled()))
+            captions.append(RenderedCaption(kind, .chinese, shuffled()))
+            captions.append(RenderedCaption(kind, .english, shuffled()))
         }
         // Two phrasings can coincide (one item, templates that differ only in the order of items); a record keeps
         // each caption once.
         var seen: Set<String> = []
-        return captions.filter { seen.insert($0).inserted }
+        return captions.filter { seen.insert($0.text).inserted }
     }
 
     /// `count` distinct places; for training, never two that form a held-out pair.

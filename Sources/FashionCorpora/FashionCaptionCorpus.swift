@@ -229,6 +229,8 @@ public struct FashionCaptionManifest: Codable, Sendable, Equatable {
     public var reserved: Reserved
     /// ``TrainingCaptionSet``'s raw value; absent in corpora written before it existed (which are `full`).
     public var trainingCaptions: String?
+    /// Whether training records carry hard negatives; absent in corpora written before they existed (none).
+    public var hardNegatives: Bool?
     /// By split name ("train", "test", "zero-shot").
     public var splits: [String: Split]
 
@@ -248,6 +250,7 @@ public struct FashionCaptionManifest: Codable, Sendable, Equatable {
             chineseTemplates: composer.reserved.chineseTemplates, englishTemplates: composer.reserved.englishTemplates,
             colours: composer.reserved.colours, layouts: composer.reserved.positionPairs.map(\.id))
         trainingCaptions = composer.trainingCaptions.rawValue
+        hardNegatives = composer.hardNegatives
         splits = [:]
     }
 

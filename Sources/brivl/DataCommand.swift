@@ -122,6 +122,13 @@ extension BriVL {
                 """)
         var trainingCaptions: TrainingCaptionSet = defaults.composer.trainingCaptions
 
+        @Flag(
+            inversion: .prefixedNo,
+            help: """
+                Give each training caption its hard negatives: the same caption with one item's class, colour or                 place changed (used by brivl train --hard-negatives). Images and captions are the same either way.
+                """)
+        var hardNegatives: Bool = defaults.composer.hardNegatives
+
         @Option(help: "Samples per shard.")
         var samplesPerShard: Int = defaults.samplesPerShard
 
@@ -138,7 +145,9 @@ extension BriVL {
             let corpus = FashionCaptionCorpus(
                 .init(
                     sourceDirectory: source, outputDirectory: output, trainSamples: train, testSamples: test,
-                    zeroShotSamples: zeroShot, composer: .init(imageSize: imageSize, trainingCaptions: trainingCaptions, seed: seed),
+                    zeroShotSamples: zeroShot, composer: .init(
+                        imageSize: imageSize, trainingCaptions: trainingCaptions, hardNegatives: hardNegatives,
+                        seed: seed),
                     samplesPerShard: samplesPerShard))
             let start = Date()
             let progress = ProgressBar("composing")

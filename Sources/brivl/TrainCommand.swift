@@ -80,6 +80,11 @@ extension BriVL {
         @Flag(help: "MoCo: also use the batch's other momentum keys as negatives (ALBEF), not only the queue.")
         var batchNegatives = false
 
+        @Flag(
+            help: "Also score each image against one hard negative of its caption: a caption with one detail changed, from the records' hard_negatives (brivl data fashion-captions writes them). In-batch loss only."
+        )
+        var hardNegatives = false
+
         @Flag(help: "Continue from the run folder's latest checkpoint.")
         var resume = false
 
@@ -220,6 +225,7 @@ extension BriVL {
             if let validationPairs { configuration.run.validationPairs = validationPairs }
             if let checkpointEvery { configuration.run.checkpointEvery = checkpointEvery }
             if let workers { configuration.data.workerThreads = workers }
+            if hardNegatives { configuration.data.hardNegatives = true }
             return configuration
         }
 

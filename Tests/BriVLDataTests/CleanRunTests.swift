@@ -156,6 +156,23 @@ struct CleanRunTests {
         }
     }
 
+    @Test("hard negatives stay with the captions kept word for word; those of changed or dropped captions go")
+    func hardNegativesFollowTheirCaptions() throws {
+        try withTemporaryDirectory { directory in
+            let kept = "两只猫在沙发上睡觉", dropped = "a dog on the grass"
+            let record = PairRecord(
+                texts: [kept, kept, dropped],
+                hardNegatives: [kept: ["两只狗在沙发上睡觉"], dropped: ["a cat on the grass"], "stale": ["x"]])
+            try CleanFixtures.writeShard(
+                [Sample(key: "f", files: ["jpg": CleanFixtures.jpeg(width: 300, height: 300), "json": try record.encoded()])],
+                to: directory + "/s.tar")
+            _ = try CleanFixtures.run([directory + "/s.tar"], output: directory + "/out")
+            let cleaned = try CleanFixtures.record(of: try #require(CleanFixtures.readOutputs(directory + "/out", "cleaned").first))
+            #expect(cleaned.texts == [kept])
+            #expect(cleaned.hardNegatives == [kept: ["两只狗在沙发上睡觉"]])
+        }
+    }
+
     @Test("kept images are re-encoded as JPEG and counted; a wrong extension is fixed")
     func reencoding() throws {
         try withTemporaryDirectory { directory in

@@ -38,6 +38,49 @@ struct ContrastiveLossTests {
         #expect(abs(output.scale - 10) < 1e-9)
     }
 
+    @Test("hard negatives join the image→text softmax of every image; text→image is unchanged")
+    func inBatchHardNegativesValue() throws {
+        let image = try normalized([1, 0, 0.6, 0.8, 0, 1], [3, 2])
+        let text = try normalized([0.8, 0.6, 0, 1, 1, 1], [3, 2])
+        let foils = try normalized([1, 0.1, 0.2, 1], [2, 2])
+        let logScale = try Tensor(scalar: Foundation.log(10.0))
+        let loss = InBatchContrastiveLoss()
+        let output = try loss(image: image, text: text, logScale: logScale, hardNegatives: foils)
+        let plain = try loss(image: image, text: text, logScale: logScale)
+
+        let i = try image.toArray(Double.self)
+        let columns = try text.toArray(Double.self) + foils.toArray(Double.self)
+        let logits = (0..<3).map { r in (0..<5).map { c in 10 * dot(i[(2 * r)..<(2 * r + 2)], columns[(2 * c)..<(2 * c + 2)]) } }
+        let imageToText = (0..<3).map { crossEntropy(logits[$0], $0) }.reduce(0, +) / 3
+        let textToImage = (0..<3).map { c in crossEntropy((0..<3).map { logits[$0][c] }, c) }.reduce(0, +) / 3
+        #expect(abs(try output.imageToText.item() - imageToText) < 1e-9)
+        #expect(abs(try output.textToImage.item() - textToImage) < 1e-9)
+        #expect(abs(try output.textToImage.item() - plain.textToImage.item()) < 1e-12)
+        // A foil close to an image makes its image→text loss strictly larger.
+        #expect(try output.imageToText.item() > plain.imageToText.item() + 1e-3)
+
+        let none = try loss(image: image, text: text, logScale: logScale, hardNegatives: Tensor.zeros([0, 2], dtype: .float64))
+        #expect(abs(try none.loss.item() - plain.loss.item()) < 1e-12)
+        #expect(throws: ModelError.self) {
+            try loss(image: image, text: text, logScale: logScale, hardNegatives: normalized([1, 0, 0], [1, 3]))
+        }
+    }
+
+    @Test("InfoNCE with hard negatives: gradients w.r.t. embeddings, foils and the log-scale match finite differences")
+    func inBatchHardNegativeGradients() throws {
+        let image = try Tensor.randn([4, 3], dtype: .float64, generator: Generator(seed: 4))
+        let text = try Tensor.randn([4, 3], dtype: .float64, generator: Generator(seed: 5))
+        let foils = try Tensor.randn([3, 3], dtype: .float64, generator: Generator(seed: 6))
+        let logScale = try Tensor(scalar: 1.5)
+        let report = try gradientReport([image, text, foils, logScale]) { inputs in
+            try InBatchContrastiveLoss()(
+                image: Functional.normalize(inputs[0], dimension: 1), text: Functional.normalize(inputs[1], dimension: 1),
+                logScale: inputs[3], hardNegatives: Functional.normalize(inputs[2], dimension: 1)
+            ).loss
+        }
+        #expect(report.passed, "\(report)")
+    }
+
     @Test("the temperature is clamped at the maximum scale")
     func clampedScale() throws {
         let x = try normalized([1, 0, 0, 1], [2, 2])

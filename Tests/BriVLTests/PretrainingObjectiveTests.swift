@@ -38,6 +38,65 @@ struct PretrainingObjectiveTests {
         return worst
     }
 
+    @Test("hard negatives: the objective's loss and gradients equal the loss computed from separately encoded foils")
+    func hardNegativesThroughTheObjective() throws {
+        let batch = try ModelFixtures.batch(5, seed: 21, dtype: .float64)
+        let foils = try ModelFixtures.batch(3, seed: 22, dtype: .float64)
+        let hardNegatives = HardNegativeCaptions(tokenIDs: foils.tokenIDs, attentionMask: foils.attentionMask)
+        let objective = try make(ModelFixtures.vit, objective: .clip, batch: 5)
+        let metrics = try objective.accumulateGradients(
+            images: batch.images, tokenIDs: batch.tokenIDs, attentionMask: batch.attentionMask,
+            hardNegatives: hardNegatives, step: 0, seed: 1)
+        let viaObjective = gradients(of: objective)
+
+        let direct = try make(ModelFixtures.vit, objective: .clip, batch: 5)
+        let model = direct.model
+        let output = try InBatchContrastiveLoss(maximumScale: model.configuration.maximumLogitScale)(
+            image: model.encodeImage(batch.images),
+            text: model.encodeText(tokenIDs: batch.tokenIDs, attentionMask: batch.attentionMask),
+            logScale: model.logitScale,
+            hardNegatives: model.encodeText(tokenIDs: foils.tokenIDs, attentionMask: foils.attentionMask))
+        try output.loss.backward()
+        #expect(abs(metrics.loss - (try output.loss.item())) < 1e-10)
+        #expect(try maximumDifference(viaObjective, gradients(of: direct)) < 1e-10)
+
+        // The foils matter: without them the loss is lower for these embeddings.
+        let plain = try make(ModelFixtures.vit, objective: .clip, batch: 5)
+        let plainMetrics = try plain.accumulateGradients(
+            images: batch.images, tokenIDs: batch.tokenIDs, attentionMask: batch.attentionMask, step: 0, seed: 1)
+        #expect(plainMetrics.imageToText < metrics.imageToText)
+        #expect(abs(plainMetrics.textToImage - metrics.textToImage) < 1e-10)
+    }
+
+    @Test("hard negatives are refused with MoCo, with gradient-cache chunks, and at the wrong length")
+    func hardNegativesRefused() throws {
+        let batch = try ModelFixtures.batch(4, seed: 23, dtype: .float64)
+        let foils = try ModelFixtures.batch(2, seed: 24, dtype: .float64)
+        let hardNegatives = HardNegativeCaptions(tokenIDs: foils.tokenIDs, attentionMask: foils.attentionMask)
+        let moco = try make(
+            ModelFixtures.vit, objective: ObjectiveConfiguration(contrast: .momentum(.init(queueSize: 8))), batch: 4)
+        #expect(throws: ModelError.self) {
+            try moco.accumulateGradients(
+                images: batch.images, tokenIDs: batch.tokenIDs, attentionMask: batch.attentionMask,
+                hardNegatives: hardNegatives, step: 0, seed: 1)
+        }
+        let chunked = try make(ModelFixtures.vit, objective: ObjectiveConfiguration(contrast: .inBatch, gradientCacheChunk: 2), batch: 4)
+        #expect(throws: ModelError.self) {
+            try chunked.accumulateGradients(
+                images: batch.images, tokenIDs: batch.tokenIDs, attentionMask: batch.attentionMask,
+                hardNegatives: hardNegatives, step: 0, seed: 1)
+        }
+        let short = HardNegativeCaptions(
+            tokenIDs: try foils.tokenIDs.narrowed(dimension: 1, start: 0, length: 3),
+            attentionMask: try foils.attentionMask.narrowed(dimension: 1, start: 0, length: 3))
+        let plain = try make(ModelFixtures.vit, objective: .clip, batch: 4)
+        #expect(throws: ModelError.self) {
+            try plain.accumulateGradients(
+                images: batch.images, tokenIDs: batch.tokenIDs, attentionMask: batch.attentionMask,
+                hardNegatives: short, step: 0, seed: 1)
+        }
+    }
+
     @Test(
         "gradient cache: chunked gradients equal the whole batch's, for every recipe",
         arguments: [

@@ -26,6 +26,65 @@ struct TrainerTests {
         #expect(throws: TrainingError.self) { try bad.validate() }
     }
 
+    @Test("--hard-negatives: each step scores images against their captions' foils too; refused where unsupported")
+    func hardNegatives() throws {
+        let root = try TrainingFixtures.temporaryDirectory("foils")
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        var configuration = try TrainingFixtures.configuration(root: root, steps: 3, dropout: 0)
+        let foiled = (root as NSString).appendingPathComponent("train-foils")
+        try TrainingFixtures.writeShards(to: foiled, count: 64, seed: 0, hardNegatives: true)
+        configuration.data.trainShards = foiled
+        configuration.objective = .clip
+        configuration.run.validateEvery = 0
+
+        let plain = try Trainer(
+            configuration: configuration, outputDirectory: (root as NSString).appendingPathComponent("plain"), resume: false)
+        try plain.run()
+        configuration.data.hardNegatives = true
+        let trainer = try Trainer(
+            configuration: configuration, outputDirectory: (root as NSString).appendingPathComponent("foils"), resume: false)
+        var messages: [String] = []
+        trainer.onMessage = { messages.append($0) }
+        try trainer.run()
+        // Same start, same batch: the first step's image→text loss grows by the foils, text→image does not change.
+        let (first, plainFirst) = (trainer.metrics.steps[0], plain.metrics.steps[0])
+        #expect(first.imageToTextLoss > plainFirst.imageToTextLoss + 1e-4)
+        #expect(abs(first.textToImageLoss - plainFirst.textToImageLoss) < 1e-5)
+        #expect(trainer.metrics.steps.allSatisfy { $0.loss.isFinite })
+        #expect(messages.contains { $0.hasPrefix("hard negatives: 12 used with 12 samples") }, "\(messages)")
+        let saved = try TrainingConfiguration.read(from: trainer.configurationPath)
+        #expect(saved.data.hardNegatives)
+
+        // Shards without foils: said plainly at the end.
+        configuration.data.trainShards = (root as NSString).appendingPathComponent("train")
+        let bare = try Trainer(
+            configuration: configuration, outputDirectory: (root as NSString).appendingPathComponent("bare"), resume: false)
+        messages = []
+        bare.onMessage = { messages.append($0) }
+        try bare.run()
+        #expect(messages.contains { $0.contains("have no hard_negatives") }, "\(messages)")
+
+        var moco = configuration
+        moco.objective = ObjectiveConfiguration(contrast: .momentum(MomentumContrastConfiguration(queueSize: 16)))
+        #expect(throws: TrainingError.self) { try moco.validate() }
+        var chunked = configuration
+        chunked.objective.gradientCacheChunk = 2
+        #expect(throws: TrainingError.self) { try chunked.validate() }
+    }
+
+    @Test("a training.json written before hard negatives existed reads with them off")
+    func configurationWithoutHardNegatives() throws {
+        let root = try TrainingFixtures.temporaryDirectory("old-config")
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        let configuration = try TrainingFixtures.configuration(root: root, steps: 2)
+        var object = try #require(try JSONSerialization.jsonObject(with: configuration.encodedJSON()) as? [String: Any])
+        var data = try #require(object["data"] as? [String: Any])
+        #expect(data.removeValue(forKey: "hard_negatives") != nil)
+        object["data"] = data
+        let old = try JSONDecoder().decode(TrainingConfiguration.self, from: JSONSerialization.data(withJSONObject: object))
+        #expect(old == configuration && !old.data.hardNegatives)
+    }
+
     @Test("a run logs every step, validates, plots, checkpoints, and refuses to overwrite itself")
     func runWritesItsFolder() throws {
         let root = try TrainingFixtures.temporaryDirectory("run")

@@ -22,8 +22,9 @@ enum TrainingFixtures {
         return path
     }
 
-    /// Writes `count` pairs as shards into `directory/prefix-*.tar`.
-    static func writeShards(to directory: String, count: Int, seed: Int) throws {
+    /// Writes `count` pairs as shards into `directory/prefix-*.tar`; with `hardNegatives`, each caption also gets
+    /// foils with the colour or the side changed.
+    static func writeShards(to directory: String, count: Int, seed: Int, hardNegatives: Bool = false) throws {
         let writer = try ShardWriter(.init(directory: directory, prefix: "pairs", samplesPerShard: 16))
         for index in 0..<count {
             let colour = colours[(index * 7 + seed) % colours.count]
@@ -36,9 +37,16 @@ enum TrainingFixtures {
             }
             let image = try Image(width: 16, height: 16, pixels: pixels)
             let side = left ? ("左边", "left") : ("右边", "right")
+            let other = colours[(index * 7 + seed + 1) % colours.count]
+            let otherSide = left ? ("右边", "right") : ("左边", "left")
+            let chinese = "\(side.0)有一个\(colour.name)方块", english = "a \(colour.english) square on the \(side.1)"
+            let foils = [
+                chinese: ["\(side.0)有一个\(other.name)方块", "\(otherSide.0)有一个\(colour.name)方块"],
+                english: ["a \(other.english) square on the \(side.1)", "a \(colour.english) square on the \(otherSide.1)"],
+            ]
             let record = PairRecord(
-                texts: ["\(side.0)有一个\(colour.name)方块", "a \(colour.english) square on the \(side.1)"],
-                metadata: ["label": "\(index % colours.count)"])
+                texts: [chinese, english], metadata: ["label": "\(index % colours.count)"],
+                hardNegatives: hardNegatives ? foils : nil)
             try writer.write(
                 Sample(key: String(format: "%06d", index), files: ["png": try ImageEncoder.png(image), "json": try record.encoded()]))
         }

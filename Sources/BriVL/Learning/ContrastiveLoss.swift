@@ -12,6 +12,12 @@ public struct ContrastiveLossOutput {
 
 /// In-batch bidirectional InfoNCE (CLIP): pair i is the positive of row i and column i, every other pair in the
 /// batch a negative, with a learnable temperature kept as a log-scale and clamped (CLIP clamps 1/τ at 100).
+///
+/// Hard negatives (NegCLIP) are further captions that are false of every image of the batch — each written for one
+/// image with one detail changed. They join the image→text direction only, as extra columns every image is scored
+/// against: image i's softmax runs over the batch's captions and all hard negatives, so a model that matches on
+/// some details of a caption and ignores the rest loses to the foil that differs in a detail it ignored. The
+/// text→image direction is unchanged (a foil has no image of its own).
 public struct InBatchContrastiveLoss: Sendable {
     public var maximumScale: Double
 
@@ -23,14 +29,27 @@ public struct InBatchContrastiveLoss: Sendable {
     ///   - image: [batch, dim], L2-normalised
     ///   - text: [batch, dim], L2-normalised
     ///   - logScale: scalar tensor, log(1/τ) (learnable)
-    public func callAsFunction(image: Tensor, text: Tensor, logScale: Tensor) throws -> ContrastiveLossOutput {
+    ///   - hardNegatives: [negatives, dim], L2-normalised: extra image→text negatives (nil or no rows: none)
+    public func callAsFunction(
+        image: Tensor, text: Tensor, logScale: Tensor, hardNegatives: Tensor? = nil
+    ) throws -> ContrastiveLossOutput {
         guard image.rank == 2, image.shape == text.shape else {
             throw ModelError.invalidInput("image \(image.shape) and text \(text.shape) embeddings must both be [batch, dim]")
+        }
+        if let hardNegatives, hardNegatives.rank != 2 || hardNegatives.size(1) != text.size(1) {
+            throw ModelError.invalidInput(
+                "hard negatives \(hardNegatives.shape) must be [negatives, \(text.size(1))] like the text embeddings")
         }
         let scale = try logScale.exp().clamped(max: maximumScale)
         let logits = try image.matmul(text.transposed()) * scale
         let labels = try Tensor.arange(image.size(0), device: image.device)
-        let imageToText = try Functional.crossEntropy(logits: logits, targets: labels)
+        let imageToTextLogits: Tensor
+        if let hardNegatives, hardNegatives.size(0) > 0 {
+            imageToTextLogits = try Tensor.cat([logits, image.matmul(hardNegatives.transposed()) * scale], dimension: 1)
+        } else {
+            imageToTextLogits = logits
+        }
+        let imageToText = try Functional.crossEntropy(logits: imageToTextLogits, targets: labels)
         let textToImage = try Functional.crossEntropy(logits: logits.transposed(), targets: labels)
         return ContrastiveLossOutput(
             loss: try (imageToText + textToImage) * 0.5, imageToText: imageToText, textToImage: textToImage,

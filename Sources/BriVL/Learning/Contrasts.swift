@@ -31,11 +31,12 @@ public struct ContrastBatch {
 public struct StepContrast {
     /// α of momentum distillation this step (0: none).
     public let distillation: Double
-    private let loss: (_ image: Tensor, _ text: Tensor) throws -> ContrastiveLossOutput
+    private let loss: (_ image: Tensor, _ text: Tensor, _ hardNegatives: Tensor?) throws -> ContrastiveLossOutput
     private let completion: () throws -> Void
 
     init(
-        distillation: Double = 0, loss: @escaping (_ image: Tensor, _ text: Tensor) throws -> ContrastiveLossOutput,
+        distillation: Double = 0,
+        loss: @escaping (_ image: Tensor, _ text: Tensor, _ hardNegatives: Tensor?) throws -> ContrastiveLossOutput,
         completion: @escaping () throws -> Void = {}
     ) {
         self.distillation = distillation
@@ -43,9 +44,10 @@ public struct StepContrast {
         self.completion = completion
     }
 
-    /// The loss of the batch's embeddings ([batch, dim] each; the global batch in a data-parallel job).
-    public func callAsFunction(image: Tensor, text: Tensor) throws -> ContrastiveLossOutput {
-        try loss(image, text)
+    /// The loss of the batch's embeddings ([batch, dim] each; the global batch in a data-parallel job), with the
+    /// embeddings of the batch's hard negative captions when there are any.
+    public func callAsFunction(image: Tensor, text: Tensor, hardNegatives: Tensor? = nil) throws -> ContrastiveLossOutput {
+        try loss(image, text, hardNegatives)
     }
 
     /// Called once after the backward pass: keeps what the step leaves for the next (the momentum contrast
@@ -91,7 +93,9 @@ public final class InBatchContrast: ContrastiveObjective {
     }
 
     public func prepare(_ batch: ContrastBatch, step: Int) throws -> StepContrast {
-        StepContrast { [model, loss] image, text in try loss(image: image, text: text, logScale: model.logitScale) }
+        StepContrast { [model, loss] image, text, hardNegatives in
+            try loss(image: image, text: text, logScale: model.logitScale, hardNegatives: hardNegatives)
+        }
     }
 
     public var replicatedTensors: [Tensor] { [] }
@@ -143,9 +147,12 @@ public final class MomentumContrast: ContrastiveObjective {
         let (imageQueue, textQueue, loss) = (imageQueue, textQueue, loss)
         return StepContrast(
             distillation: alpha,
-            loss: { image, text in
+            loss: { image, text, hardNegatives in
+                guard hardNegatives == nil else {
+                    throw ModelError.invalidConfiguration("hard negatives work with the in-batch loss only, not MoCo")
+                }
                 // The queues change in place after the backward pass; the graph keeps copies of what it used.
-                try loss(
+                return try loss(
                     imageQueries: image, textQueries: text, imageKeys: keys.image, textKeys: keys.text,
                     imageQueue: imageQueue.keys.clone(), textQueue: textQueue.keys.clone(), logScale: logScale,
                     distillation: alpha)

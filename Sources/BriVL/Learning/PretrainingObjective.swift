@@ -31,6 +31,20 @@ public struct MaskingVocabulary: Sendable {
     }
 }
 
+/// Captions that are false of the batch's images, tokenised like its captions: extra image→text negatives of the
+/// in-batch loss (see ``InBatchContrastiveLoss``).
+public struct HardNegativeCaptions {
+    /// - Shape: [negatives, length], int64.
+    public var tokenIDs: Tensor
+    /// - Shape: [negatives, length], int64.
+    public var attentionMask: Tensor
+
+    public init(tokenIDs: Tensor, attentionMask: Tensor) {
+        self.tokenIDs = tokenIDs
+        self.attentionMask = attentionMask
+    }
+}
+
 /// One batch's pretraining objective: a contrastive loss (``InBatchContrast`` or ``MomentumContrast``) plus
 /// optional MLM, with gradients left on the parameters for the optimizer.
 ///
@@ -103,13 +117,24 @@ public final class PretrainingObjective {
     /// - Parameters:
     ///   - step: the optimizer step this batch belongs to (ramps α)
     ///   - seed: draws of this step (MLM masking); the same seed gives the same masks
+    ///   - hardNegatives: extra image→text negatives (in-batch loss, one process, whole batch at once)
     public func accumulateGradients(
-        images: Tensor, tokenIDs: Tensor, attentionMask: Tensor, step: Int, seed: UInt64
+        images: Tensor, tokenIDs: Tensor, attentionMask: Tensor, hardNegatives: HardNegativeCaptions? = nil,
+        step: Int, seed: UInt64
     ) throws -> ObjectiveMetrics {
         let batch = images.size(0)
         guard tokenIDs.size(0) == batch, attentionMask.shape == tokenIDs.shape else {
             throw ModelError.invalidInput(
                 "images \(images.shape), token ids \(tokenIDs.shape) and mask \(attentionMask.shape) disagree")
+        }
+        if let hardNegatives {
+            guard hardNegatives.tokenIDs.rank == 2, hardNegatives.tokenIDs.size(1) == tokenIDs.size(1),
+                hardNegatives.attentionMask.shape == hardNegatives.tokenIDs.shape
+            else {
+                throw ModelError.invalidInput(
+                    "hard negatives \(hardNegatives.tokenIDs.shape) (mask \(hardNegatives.attentionMask.shape)) must "
+                        + "be [negatives, \(tokenIDs.size(1))] like the captions")
+            }
         }
         let group = processGroup.flatMap { $0.worldSize > 1 ? $0 : nil }
         let stepContrast = try contrast.prepare(
@@ -123,12 +148,17 @@ public final class PretrainingObjective {
 
         let pass: (contrastive: ContrastiveLossOutput, maskedLanguageModel: Double?)
         if group != nil || (configuration.gradientCacheChunk.map { $0 < batch } ?? false) {
+            guard hardNegatives == nil else {
+                throw ModelError.invalidConfiguration(
+                    "hard negatives need the whole batch in one pass: no gradient cache chunks, one process")
+            }
             pass = try chunkedPass(
                 images: images, tokenIDs: tokenIDs, attentionMask: attentionMask, masked: masked, group: group,
                 contrast: stepContrast)
         } else {
             pass = try wholeBatchPass(
-                images: images, tokenIDs: tokenIDs, attentionMask: attentionMask, masked: masked, contrast: stepContrast)
+                images: images, tokenIDs: tokenIDs, attentionMask: attentionMask, hardNegatives: hardNegatives,
+                masked: masked, contrast: stepContrast)
         }
         try stepContrast.complete()
         let contrastive = pass.contrastive
@@ -144,11 +174,23 @@ public final class PretrainingObjective {
 
     /// Forward and backward over the whole batch at once.
     private func wholeBatchPass(
-        images: Tensor, tokenIDs: Tensor, attentionMask: Tensor, masked: MaskedTokens?, contrast: StepContrast
+        images: Tensor, tokenIDs: Tensor, attentionMask: Tensor, hardNegatives: HardNegativeCaptions?,
+        masked: MaskedTokens?, contrast: StepContrast
     ) throws -> (contrastive: ContrastiveLossOutput, maskedLanguageModel: Double?) {
         let image = try model.encodeImage(images)
-        let text = try model.encodeText(tokenIDs: tokenIDs, attentionMask: attentionMask)
-        let contrastive = try contrast(image: image, text: text)
+        let contrastive: ContrastiveLossOutput
+        if let hardNegatives {
+            // One text-tower pass over captions and foils together.
+            let batch = tokenIDs.size(0)
+            let texts = try model.encodeText(
+                tokenIDs: Tensor.cat([tokenIDs, hardNegatives.tokenIDs]),
+                attentionMask: Tensor.cat([attentionMask, hardNegatives.attentionMask]))
+            let parts = try texts.split(sizes: [batch, texts.size(0) - batch])
+            contrastive = try contrast(image: image, text: parts[0], hardNegatives: parts[1])
+        } else {
+            let text = try model.encodeText(tokenIDs: tokenIDs, attentionMask: attentionMask)
+            contrastive = try contrast(image: image, text: text)
+        }
         var total = contrastive.loss
         var mlmLoss: Double?
         if let masked {

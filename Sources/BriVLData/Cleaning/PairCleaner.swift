@@ -282,6 +282,10 @@ final class PairCleaner {
     ) -> PairRecord {
         var cleaned = record
         cleaned.texts = texts
+        // A caption the rules changed or dropped loses its hard negatives: they were written for the old text.
+        let kept = Set(texts)
+        cleaned.hardNegatives = record.hardNegatives?.filter { kept.contains($0.key) }
+        if cleaned.hardNegatives?.isEmpty == true { cleaned.hardNegatives = nil }
         cleaned.width = probe.width
         cleaned.height = probe.height
         var metadata = record.metadata ?? [:]
@@ -339,7 +343,9 @@ final class PairCleaner {
         return text.count > 300 ? String(text.prefix(300)) + "…" : text
     }
 
-    private static let recordKeys: Set<String> = ["texts", "source", "width", "height", "metadata", "original_texts"]
+    private static let recordKeys: Set<String> = [
+        "texts", "source", "width", "height", "metadata", "original_texts", "hard_negatives",
+    ]
 
     /// Encodes `record`; when the original JSON object has keys a caption record does not know (url, ids, scores
     /// of other tools), they are kept.

@@ -13,10 +13,25 @@ public struct Batch: Sendable {
     public var keys: [String]
     /// The caption each sample contributed.
     public var captions: [String]
+    /// One hard negative caption for each sample that has one, when ``LoaderConfiguration/hardNegatives`` is on;
+    /// nil when off or when no sample of the batch has one.
+    public var hardNegatives: HardNegativeBatch?
     /// Where to resume to continue right after this batch; store it with the checkpoint taken after this step.
     public var cursor: LoaderCursor
 
     public var count: Int { keys.count }
+}
+
+/// A batch's hard negative captions (``PairRecord/hardNegatives``), tokenised and padded like the captions.
+public struct HardNegativeBatch: Sendable {
+    /// - Shape: [negatives, maxTextLength], int64.
+    public var tokenIDs: Tensor
+    /// - Shape: [negatives, maxTextLength], int64: 1 for tokens, 0 for padding.
+    public var attentionMask: Tensor
+    /// For each negative, the batch row of the sample it was written for.
+    public var owners: [Int]
+
+    public var count: Int { owners.count }
 }
 
 /// Streams batches from WebDataset shards: background threads read the shards along a seeded plan, decode, augment

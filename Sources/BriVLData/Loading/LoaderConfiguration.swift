@@ -64,6 +64,9 @@ public struct LoaderConfiguration: Codable, Sendable, Equatable {
     /// Tokens per caption, special tokens included; shorter captions are padded.
     public var maxTextLength: Int = 64
     public var caption: CaptionChoice = .random
+    /// Whether each sample also brings one of its caption's hard negatives (``PairRecord/hardNegatives``), drawn
+    /// from the sample's own random stream after the caption (``Batch/hardNegatives``).
+    public var hardNegatives: Bool = false
 
     public init(shards: [String]) {
         self.shards = shards
@@ -88,6 +91,7 @@ public struct LoaderConfiguration: Codable, Sendable, Equatable {
         case imageSize = "image_size"
         case maxTextLength = "max_text_length"
         case caption
+        case hardNegatives = "hard_negatives"
     }
 
     public init(from decoder: any Decoder) throws {
@@ -113,6 +117,7 @@ public struct LoaderConfiguration: Codable, Sendable, Equatable {
         imageSize = try value(.imageSize, imageSize)
         maxTextLength = try value(.maxTextLength, maxTextLength)
         caption = try value(.caption, caption)
+        hardNegatives = try value(.hardNegatives, hardNegatives)
     }
 
     /// Throws `DataError.invalidConfiguration` naming the first bad field.

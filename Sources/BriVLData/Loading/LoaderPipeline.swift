@@ -57,6 +57,11 @@ struct ReadySample {
     var image: PixelBuffer
     /// Token ids, not padded.
     var tokenIDs: [Int]
+    /// One hard negative of the caption, tokenised like it (``LoaderConfiguration/hardNegatives``); nil when off
+    /// or the caption has none.
+    var hardNegativeIDs: [Int]? = nil
+    /// Hard negatives of the caption that could not be tokenised (counted; the sample is used without one).
+    var unusableHardNegatives = 0
 }
 
 /// What the assembler finds under a ticket, in plan order.
@@ -365,6 +370,22 @@ final class LoaderPipeline: @unchecked Sendable {
         }
         guard !ids.isEmpty else { return .skipped(.tokenizationFailed, key: sample.key, detail: "no tokens") }
         if ids.count > configuration.maxTextLength { ids.removeLast(ids.count - configuration.maxTextLength) }
+        // Drawn after the caption, from the same stream: the caption choice is the same with hard negatives on or off.
+        var hardNegativeIDs: [Int]? = nil
+        var unusableHardNegatives = 0
+        if configuration.hardNegatives {
+            let foils = record.hardNegatives(of: caption)
+            if !foils.isEmpty {
+                let foil = foils[captionRandom.below(foils.count)]
+                if let foilIDs = try? tokenizer.tokenIDs(for: foil, maxLength: configuration.maxTextLength),
+                    !foilIDs.isEmpty
+                {
+                    hardNegativeIDs = Array(foilIDs.prefix(configuration.maxTextLength))
+                } else {
+                    unusableHardNegatives = 1
+                }
+            }
+        }
 
         var imageRandom = LoaderRandom(seed: seed, stream: .sample, item.epoch, rank, item.position, 1)
         do {
@@ -376,7 +397,7 @@ final class LoaderPipeline: @unchecked Sendable {
         }
         return .sample(
             ReadySample(epoch: item.epoch, position: item.position, key: sample.key, caption: caption, image: buffer,
-                        tokenIDs: ids))
+                        tokenIDs: ids, hardNegativeIDs: hardNegativeIDs, unusableHardNegatives: unusableHardNegatives))
     }
 
     // MARK: - Assembler
@@ -389,10 +410,16 @@ final class LoaderPipeline: @unchecked Sendable {
         var captions: [String] = []
         var tokenIDs: [Int64]
         var mask: [Int64]
+        /// Hard negatives, padded to the caption length, and the row of the sample each belongs to.
+        var hardNegativeIDs: [Int64] = []
+        var hardNegativeMask: [Int64] = []
+        var hardNegativeOwners: [Int] = []
         var last: (epoch: Int, position: Int) = (0, 0)
+        let paddingID: Int64
 
         init(memory: UnsafeMutablePointer<Float>, batchSize: Int, length: Int, paddingID: Int) {
             self.memory = memory
+            self.paddingID = Int64(paddingID)
             tokenIDs = [Int64](repeating: Int64(paddingID), count: batchSize * length)
             mask = [Int64](repeating: 0, count: batchSize * length)
             keys.reserveCapacity(batchSize)
@@ -405,6 +432,14 @@ final class LoaderPipeline: @unchecked Sendable {
             for (column, id) in sample.tokenIDs.prefix(length).enumerated() {
                 tokenIDs[count * length + column] = Int64(id)
                 mask[count * length + column] = 1
+            }
+            if let foil = sample.hardNegativeIDs {
+                for column in 0..<length {
+                    let present = column < foil.count
+                    hardNegativeIDs.append(present ? Int64(foil[column]) : paddingID)
+                    hardNegativeMask.append(present ? 1 : 0)
+                }
+                hardNegativeOwners.append(count)
             }
             keys.append(sample.key)
             captions.append(sample.caption)
@@ -449,6 +484,7 @@ final class LoaderPipeline: @unchecked Sendable {
             if case .batch = entry {
                 stats.samplesYielded += filled.count
                 stats.batchesYielded += 1
+                stats.hardNegativesYielded += filled.hardNegativeOwners.count
             }
             condition.broadcast()
             if case .failed = entry { return false }
@@ -539,7 +575,9 @@ final class LoaderPipeline: @unchecked Sendable {
         guard !stopped, let outcome = outcomes.removeValue(forKey: consumed) else { return nil }
         consumed += 1
         switch outcome {
-        case .sample: stats.samplesRead += 1
+        case .sample(let sample):
+            stats.samplesRead += 1
+            stats.hardNegativesUnusable += sample.unusableHardNegatives
         case .skipped(let reason, let key, let detail):
             stats.samplesRead += 1
             stats.skipped[reason, default: 0] += 1
@@ -591,10 +629,18 @@ final class LoaderPipeline: @unchecked Sendable {
             throw error
         }
         let used = count * length
+        let foils = filled.hardNegativeOwners.count
+        let hardNegatives =
+            foils == 0
+            ? nil
+            : HardNegativeBatch(
+                tokenIDs: try Tensor(filled.hardNegativeIDs, shape: [foils, length]),
+                attentionMask: try Tensor(filled.hardNegativeMask, shape: [foils, length]),
+                owners: filled.hardNegativeOwners)
         return Batch(
             images: images, tokenIDs: try Tensor(Array(filled.tokenIDs.prefix(used)), shape: [count, length]),
             attentionMask: try Tensor(Array(filled.mask.prefix(used)), shape: [count, length]), keys: filled.keys,
-            captions: filled.captions, cursor: cursor)
+            captions: filled.captions, hardNegatives: hardNegatives, cursor: cursor)
     }
 
     // MARK: - Helpers

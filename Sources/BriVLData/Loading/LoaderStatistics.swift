@@ -52,6 +52,10 @@ public struct LoaderStatistics: Codable, Sendable, Equatable {
     public var firstSkipped: [SkipReason: SkippedSample] = [:]
     /// Samples left out by `drop_last` at the end of an epoch.
     public var samplesDropped = 0
+    /// Hard negative captions yielded with the batches (``LoaderConfiguration/hardNegatives``).
+    public var hardNegativesYielded = 0
+    /// Hard negatives drawn for a sample that could not be tokenised; the sample was used without one.
+    public var hardNegativesUnusable = 0
     /// Samples re-read without decoding to reach a resumed cursor.
     public var samplesFastForwarded = 0
     /// Archive members that are not `key.extension` files.
@@ -93,6 +97,8 @@ public struct LoaderStatistics: Codable, Sendable, Equatable {
         case skipped
         case firstSkipped = "first_skipped"
         case samplesDropped = "samples_dropped"
+        case hardNegativesYielded = "hard_negatives_yielded"
+        case hardNegativesUnusable = "hard_negatives_unusable"
         case samplesFastForwarded = "samples_fast_forwarded"
         case membersIgnored = "members_ignored"
         case shardsOpened = "shards_opened"

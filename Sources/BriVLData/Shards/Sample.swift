@@ -43,20 +43,36 @@ public struct PairRecord: Codable, Sendable, Equatable {
     public var metadata: [String: String]?
     /// The captions as they were before cleaning changed them (set by `brivl clean` on the pairs it keeps).
     public var originalTexts: [String]?
+    /// Hard negatives: for a caption (the key, word for word one of `texts`), captions of other pictures that
+    /// differ from it in one detail — another class, colour or place. `brivl train --hard-negatives` scores the
+    /// image against one of them as an extra negative (NegCLIP's foils).
+    public var hardNegatives: [String: [String]]?
 
     enum CodingKeys: String, CodingKey {
         case texts, source, width, height, metadata
         case originalTexts = "original_texts"
+        case hardNegatives = "hard_negatives"
     }
 
     public init(texts: [String], source: String? = nil, width: Int? = nil, height: Int? = nil,
-                metadata: [String: String]? = nil, originalTexts: [String]? = nil) {
+                metadata: [String: String]? = nil, originalTexts: [String]? = nil,
+                hardNegatives: [String: [String]]? = nil) {
         self.texts = texts
         self.source = source
         self.width = width
         self.height = height
         self.metadata = metadata
         self.originalTexts = originalTexts
+        self.hardNegatives = hardNegatives
+    }
+
+    /// The usable hard negatives of `caption`: non-blank, and never the caption itself or another caption of
+    /// this record (a foil that is true of the picture is no negative).
+    public func hardNegatives(of caption: String) -> [String] {
+        guard let foils = hardNegatives?[caption], !foils.isEmpty else { return [] }
+        let own = Set(texts)
+        var seen = Set<String>()
+        return foils.filter { !$0.allSatisfy(\.isWhitespace) && !own.contains($0) && seen.insert($0).inserted }
     }
 
     public func encoded() throws -> Data {

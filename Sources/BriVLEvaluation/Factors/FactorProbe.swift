@@ -64,14 +64,11 @@ public struct FactorProbe {
         let (imageVectors, textVectors) = try withNoGrad {
             (try embedder.embedImages(images), try embedder.embedTexts(texts))
         }
-        let dimension = imageVectors.size(1)
-        let imageValues = try imageVectors.to(dtype: .float32).contiguous().toArray(Float.self)
-        let textValues = try textVectors.to(dtype: .float32).contiguous().toArray(Float.self)
-        func score(_ image: Int, _ text: Int) -> Float {
-            var sum: Float = 0
-            for offset in 0..<dimension { sum += imageValues[image * dimension + offset] * textValues[text * dimension + offset] }
-            return sum
-        }
+        // Every image against every candidate in one product: [images, texts].
+        let similarity = try imageVectors.to(dtype: .float32).matmul(textVectors.to(dtype: .float32).transposed())
+        let values = try similarity.contiguous().toArray(Float.self)
+        let textCount = texts.count
+        func score(_ image: Int, _ text: Int) -> Float { values[image * textCount + text] }
 
         let scores = questions.map { question in question.candidates.map { score(question.image, textIndex[$0]!) } }
         return Self.tally(questions, scores: scores)

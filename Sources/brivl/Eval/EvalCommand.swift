@@ -13,7 +13,8 @@ extension BriVL {
                 <name>.md into --output; `brivl eval report` merges several into one page.
                 """,
             subcommands: [
-                ZeroShot.self, SeenUnseen.self, TextClassification.self, Retrieval.self, VQA.self, Factors.self,
+                ZeroShot.self, SeenUnseen.self, TextClassification.self, Retrieval.self, TextSearch.self, VQA.self,
+                Factors.self,
                 LinearProbeCommand.self, EvalReport.self,
             ])
     }
