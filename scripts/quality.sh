@@ -4,8 +4,8 @@
 #
 #   scripts/quality.sh CORPUS RUN [brivl train options…]
 #
-# Training defaults are the demo's (tiny preset, in-batch loss, 600 steps, peak lr 1e-3); options given after RUN
-# are appended and override them (e.g. --seed 1, --steps 400). The evaluation:
+# Training defaults are the demo's (tiny preset, in-batch loss, 900 steps, 45 warm-up steps, peak lr 1e-3); options
+# given after RUN are appended and override them (e.g. --seed 1, --steps 600 --warmup-steps 30). The evaluation:
 #   zero-shot top-1 with classes.json's prompts, with prompts-held-out.txt (no caption or prompt set uses them) and
 #     with bare class names;
 #   retrieval mean recall on 1,000 test images with their own captions, and with test-rephrased/'s captions (a
@@ -30,7 +30,7 @@ if [ -z "${EVAL_ONLY:-}" ]; then
   start=$(date +%s)
   "$brivl" train --preset tiny --recipe clip --output "$run" \
     --train "$corpus/train" --validation "$corpus/test" --vocabulary "$vocabulary" \
-    --steps 600 --warmup-steps 30 --lr 1e-3 --validate-every 0 --validation-pairs 2000 --checkpoint-every 1000 \
+    --steps 900 --warmup-steps 45 --lr 1e-3 --validate-every 0 --validation-pairs 2000 --checkpoint-every 1000 \
     "$@" >&2
   echo "$(( $(date +%s) - start ))" > "$run/train-seconds"
 fi
