@@ -125,7 +125,8 @@ extension BriVL {
         @Flag(
             inversion: .prefixedNo,
             help: """
-                Give each training caption its hard negatives: the same caption with one item's class, colour or                 place changed (used by brivl train --hard-negatives). Images and captions are the same either way.
+                Give each training caption its hard negatives: the same caption with one item's class, colour or \
+                place changed (used by brivl train --hard-negatives). Images and captions are the same either way.
                 """)
         var hardNegatives: Bool = defaults.composer.hardNegatives
 
