@@ -184,6 +184,7 @@ public struct FashionCaptionComposer: Sendable {
     private let trainChineseTemplates: [CaptionTemplate]
     private let trainEnglishTemplates: [CaptionTemplate]
     private let trainColours: [TintColour]
+    private let foiler: FashionFoiler
     private let reservedPairs: Set<PositionPair>
 
     /// Separates the corpus's random streams from the loader's, which share ``LoaderStream/sample``.
@@ -197,6 +198,7 @@ public struct FashionCaptionComposer: Sendable {
         trainEnglishTemplates = CaptionTemplate.english.filter { !reserved.englishTemplates.contains($0.id) }
         trainColours = TintColour.palette.filter { !reserved.colours.contains($0.english) }
         reservedPairs = Set(reserved.positionPairs)
+        foiler = FashionFoiler(colours: trainColours, reservedPairs: reservedPairs)
     }
 
     /// Side of a layout cell, and the margin that centres the 3×3 grid on the canvas.
@@ -280,8 +282,6 @@ public struct FashionCaptionComposer: Sendable {
     private static let captionStream = 0x4341_5054  // "CAPT"
     /// The last part of the stream hard negatives draw from.
     private static let foilStream = 0x464F_494C  // "FOIL"
-
-    private var foiler: FashionFoiler { FashionFoiler(colours: trainColours, reservedPairs: reservedPairs) }
 
     /// A second full caption per language in another training template, then each ``PartialCaption`` in both
     /// languages, each with its own item order.

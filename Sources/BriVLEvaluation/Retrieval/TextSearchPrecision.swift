@@ -37,7 +37,7 @@ public struct TextSearchPrecision: Sendable {
 
     /// - Parameters:
     ///   - images: [images, dim], L2-normalised
-    ///   - queries: [queries, dim], L2-normalised, one row per entry of `queryLabels`
+    ///   - queries: [queries, dim], L2-normalised, one row per entry of `queryList`
     ///   - labels: per image, the classes it shows
     ///   - k: results judged per query (at most the number of images)
     public static func measure(
@@ -56,11 +56,13 @@ public struct TextSearchPrecision: Sendable {
         }
         let scores = try queries.to(dtype: .float32).matmul(images.to(dtype: .float32).transposed())
         let top = try scores.topK(k, dimension: 1).indices.contiguous().toArray(Int64.self)
+        var relevantCounts: [String: Int] = [:]
+        for shown in labels { for label in shown { relevantCounts[label, default: 0] += 1 } }
         var results: [QueryResult] = []
         for (row, query) in queryList.enumerated() {
             let ranked = top[(row * k)..<((row + 1) * k)].map { Int($0) }
             let hits = ranked.filter { labels[$0].contains(query.label) }.count
-            let relevant = labels.filter { $0.contains(query.label) }.count
+            let relevant = relevantCounts[query.label, default: 0]
             results.append(
                 QueryResult(
                     query: query, precision: Double(hits) / Double(k), chance: Double(relevant) / Double(labels.count),
